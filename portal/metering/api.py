@@ -1,0 +1,166 @@
+"""Read endpoints: energy per bucket and raw readings of one device."""
+
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from pydantic import Field
+
+from portal.ingest.auth import session_or_read_key
+from portal.lib.localtime import local_midnight
+from portal.metering.access import device_or_404
+from portal.metering.models import Reading
+from portal.metering.quantities import QUANTITIES
+from portal.metering.queries import MAX_DAYS, energy_buckets
+
+router = Router(tags=["energy"], auth=session_or_read_key)
+
+_ERRORS = {400: dict[str, str], 401: dict[str, str], 404: dict[str, str]}
+
+
+class EnergyQuery(Schema):
+    start: date = Field(description="first local day, inclusive (YYYY-MM-DD)")
+    end: date = Field(description="local day after the last, exclusive (YYYY-MM-DD)")
+    bucket: Literal["interval", "hour", "day", "month"] = "day"
+
+
+class EnergyBucketOut(Schema):
+    start: datetime
+    end: datetime
+    kwh_import: float
+    kwh_export: float
+    kvarh_import: float
+    kvarh_export: float
+    coverage: float
+
+
+class EnergyOut(Schema):
+    device: str
+    timezone: str
+    bucket: str
+    start: date
+    end: date
+    buckets: list[EnergyBucketOut]
+    total: dict[str, float]
+
+
+@router.get("/devices/{external_id}/energy", response={200: EnergyOut, **_ERRORS})
+def device_energy(
+    request: HttpRequest, external_id: str, query: Query[EnergyQuery]
+) -> dict[str, Any]:
+    """Energy per interval, hour, day or month of the site's local calendar.
+    Bucket starts carry the site's UTC offset."""
+    device = device_or_404(request, external_id)
+    _check_span(query.start, query.end, query.bucket)
+
+    tz = device.site.tz
+    buckets = energy_buckets(device, query.start, query.end, query.bucket)
+    rows = [
+        {
+            "start": b.start.astimezone(tz),
+            "end": b.end.astimezone(tz),
+            "kwh_import": round(b.kwh_import, 6),
+            "kwh_export": round(b.kwh_export, 6),
+            "kvarh_import": round(b.kvarh_import, 6),
+            "kvarh_export": round(b.kvarh_export, 6),
+            "coverage": round(b.coverage, 6),
+        }
+        for b in buckets
+    ]
+    total = {
+        name: round(sum(getattr(b, name) for b in buckets), 6)
+        for name in ("kwh_import", "kwh_export", "kvarh_import", "kvarh_export")
+    }
+    return {
+        "device": device.external_id,
+        "timezone": device.site.timezone,
+        "bucket": query.bucket,
+        "start": query.start,
+        "end": query.end,
+        "buckets": rows,
+        "total": total,
+    }
+
+
+def _check_span(start: date, end: date, bucket: str) -> None:
+    if end <= start:
+        raise HttpError(400, "end must be after start")
+    if (end - start).days > MAX_DAYS[bucket]:
+        raise HttpError(
+            400, f"at most {MAX_DAYS[bucket]} days per request with bucket={bucket}"
+        )
+
+
+class ReadingsQuery(Schema):
+    start: datetime | date = Field(
+        description="local day (YYYY-MM-DD) or ISO 8601 instant with offset"
+    )
+    end: datetime | date = Field(
+        description="exclusive; local day or ISO 8601 instant with offset"
+    )
+    after: datetime | None = Field(
+        default=None, description="continue after this instant (from `next`)"
+    )
+    limit: int = Field(default=1000, ge=1, le=10000)
+
+
+class ReadingsOut(Schema):
+    device: str
+    readings: list[dict[str, Any]]
+    next: str | None
+
+
+@router.get("/devices/{external_id}/readings", response={200: ReadingsOut, **_ERRORS})
+def device_readings(
+    request: HttpRequest, external_id: str, query: Query[ReadingsQuery]
+) -> dict[str, Any]:
+    """Raw readings, oldest first, a page at a time: while more remain, `next`
+    is the URL of the following page."""
+    device = device_or_404(request, external_id)
+    since, until = (
+        _instant(v, device.site.tz, "start") for v in (query.start, query.end)
+    )
+    if until <= since:
+        raise HttpError(400, "end must be after start")
+
+    rows = Reading.objects.filter(device=device, ts__gte=since, ts__lt=until)
+    if query.after is not None:
+        rows = rows.filter(ts__gt=_aware(query.after, "after"))
+    page = list(rows.order_by("ts").values("ts", *QUANTITIES)[: query.limit + 1])
+
+    more = len(page) > query.limit
+    page = page[: query.limit]
+    return {
+        "device": device.external_id,
+        "readings": [_reading_out(row) for row in page],
+        "next": _next_link(request, page[-1]["ts"]) if more else None,
+    }
+
+
+def _instant(value: datetime | date, tz, name: str) -> datetime:  # type: ignore[no-untyped-def]
+    if isinstance(value, datetime):
+        return _aware(value, name)
+    return local_midnight(value, tz)
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None:
+        raise HttpError(
+            400, f"{name} needs a UTC offset, e.g. 2026-03-02T10:00:00+02:00"
+        )
+    return value.astimezone(UTC)
+
+
+def _reading_out(row: dict[str, Any]) -> dict[str, Any]:
+    out = {"time": row["ts"].astimezone(UTC).isoformat().replace("+00:00", "Z")}
+    out.update({name: row[name] for name in QUANTITIES if row[name] is not None})
+    return out
+
+
+def _next_link(request: HttpRequest, last: datetime) -> str:
+    params = request.GET.copy()
+    params["after"] = last.astimezone(UTC).isoformat()
+    return request.build_absolute_uri(request.path + "?" + urlencode(params))

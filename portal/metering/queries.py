@@ -1,0 +1,106 @@
+"""Read-side questions about energy: sums of intervals over a site's local
+buckets, the newest readings, freshness. Nothing here writes."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+
+from portal.lib.localtime import bucket_starts, local_midnight
+from portal.metering.models import Device, Reading
+
+INTERVAL_SECONDS = 900.0
+ENERGY_FIELDS = ("kwh_import", "kwh_export", "kvarh_import", "kvarh_export")
+
+# Largest span per bucket size, so one request cannot ask for millions of rows.
+MAX_DAYS = {"interval": 31, "hour": 366, "day": 3660, "month": 36600}
+
+
+@dataclass(frozen=True)
+class EnergyBucket:
+    start: datetime  # UTC
+    end: datetime  # UTC
+    kwh_import: float
+    kwh_export: float
+    kvarh_import: float
+    kvarh_export: float
+    coverage: float  # 0..1: share of the bucket's intervals covered by readings
+
+
+def energy_buckets(
+    device: Device, start: date, end: date, bucket: str
+) -> list[EnergyBucket]:
+    """Energy of `device` per bucket of its site's local calendar, [start, end)."""
+    tz = ZoneInfo(device.site.timezone)
+    starts = list(bucket_starts(start, end, bucket, tz))
+    finish = local_midnight(end, tz)
+    sums = _sums_by_bucket(device, starts, finish, bucket, tz)
+
+    buckets = []
+    for index, bucket_start in enumerate(starts):
+        bucket_end = starts[index + 1] if index + 1 < len(starts) else finish
+        totals = sums.get(bucket_start, (0.0, 0.0, 0.0, 0.0, 0.0))
+        slots = (bucket_end - bucket_start).total_seconds() / INTERVAL_SECONDS
+        buckets.append(
+            EnergyBucket(
+                bucket_start, bucket_end, *totals[:4], coverage=totals[4] / slots
+            )
+        )
+    return buckets
+
+
+def _sums_by_bucket(
+    device: Device, starts: list[datetime], finish: datetime, bucket: str, tz: ZoneInfo
+) -> dict[datetime, tuple[float, ...]]:
+    if not starts:
+        return {}
+
+    sums = ", ".join(f"sum({name})" for name in ENERGY_FIELDS) + ", sum(coverage)"
+    with connection.cursor() as cursor:
+        if bucket in ("interval", "hour"):
+            width = INTERVAL_SECONDS if bucket == "interval" else 3600.0
+            cursor.execute(
+                f"SELECT floor(extract(epoch FROM start - %s) / %s)::int, {sums} "
+                "FROM metering_energyinterval WHERE device_id = %s AND start >= %s AND start < %s "
+                "GROUP BY 1",
+                [starts[0], width, device.pk, starts[0], finish],
+            )
+            return {
+                starts[0] + timedelta(seconds=index * width): tuple(values)
+                for index, *values in cursor.fetchall()
+            }
+
+        cursor.execute(
+            f"SELECT date_trunc(%s, start AT TIME ZONE %s)::date, {sums} "
+            "FROM metering_energyinterval WHERE device_id = %s AND start >= %s AND start < %s "
+            "GROUP BY 1",
+            [bucket, tz.key, device.pk, starts[0], finish],
+        )
+        rows = cursor.fetchall()
+
+    # A month bucket that begins mid-month (start is not the 1st) starts at `start`.
+    by_local_day = {}
+    for day, *values in rows:
+        by_local_day[max(local_midnight(day, tz), starts[0])] = tuple(values)
+    return by_local_day
+
+
+def energy_total(device: Device, since: datetime, until: datetime) -> dict[str, float]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT "
+            + ", ".join(f"coalesce(sum({n}), 0)" for n in ENERGY_FIELDS)
+            + " FROM metering_energyinterval WHERE device_id = %s AND start >= %s AND start < %s",
+            [device.pk, since, until],
+        )
+        row = cursor.fetchone()
+    return dict(zip(ENERGY_FIELDS, row, strict=True))
+
+
+def latest_reading(device: Device) -> Reading | None:
+    return Reading.objects.filter(device=device).order_by("-ts").first()
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
