@@ -69,6 +69,10 @@ def _database_location() -> DatabaseLocation:
 
 DATABASE_LOCATION = _database_location()
 DATABASES = {"default": django_database(DATABASE_LOCATION.url)}
+if TESTING:
+    # One test database per run, so two runs against one server cannot drop
+    # each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_portal_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -141,6 +145,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -45,7 +45,7 @@ def _log_database() -> None:
         extra={
             "how": settings.DATABASE_LOCATION.how,
             "host": db["HOST"] or "local socket",
-            "name": db["NAME"],
+            "database": db["NAME"],
             "server_version": version,
         },
     )
@@ -60,7 +60,7 @@ def _migrate() -> None:
 
 def _partitions() -> None:
     created = ensure_partitions_around(datetime.now(UTC).date())
-    logger.info("startup.partitions", extra={"created": created})
+    logger.info("startup.partitions", extra={"partitions_created": created})
 
 
 def _seed_admin() -> None:
@@ -68,7 +68,7 @@ def _seed_admin() -> None:
     created, generated = seed_default_admin(
         email, settings.PORTAL_ADMIN_PASSWORD, settings.VAR_DIR
     )
-    logger.info("startup.admin", extra={"email": email, "created": created})
+    logger.info("startup.admin", extra={"email": email, "seeded": created})
     if generated:
         # Shown once, on the terminal of the person who started the portal.
         sys.stderr.write(

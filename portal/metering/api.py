@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -95,10 +96,10 @@ def _check_span(start: date, end: date, bucket: str) -> None:
 
 
 class ReadingsQuery(Schema):
-    start: datetime | date = Field(
+    start: str = Field(
         description="local day (YYYY-MM-DD) or ISO 8601 instant with offset"
     )
-    end: datetime | date = Field(
+    end: str = Field(
         description="exclusive; local day or ISO 8601 instant with offset"
     )
     after: datetime | None = Field(
@@ -140,10 +141,14 @@ def device_readings(
     }
 
 
-def _instant(value: datetime | date, tz, name: str) -> datetime:  # type: ignore[no-untyped-def]
-    if isinstance(value, datetime):
-        return _aware(value, name)
-    return local_midnight(value, tz)
+def _instant(value: str, tz: ZoneInfo, name: str) -> datetime:
+    """A local day (midnight in the site's zone) or an instant with an offset."""
+    try:
+        if len(value) == 10:
+            return local_midnight(date.fromisoformat(value), tz)
+        return _aware(datetime.fromisoformat(value), name)
+    except ValueError:
+        raise HttpError(400, f"{name} must be YYYY-MM-DD or ISO 8601 with an offset") from None
 
 
 def _aware(value: datetime, name: str) -> datetime:

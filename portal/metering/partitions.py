@@ -13,8 +13,9 @@ from django.db import connection, transaction
 
 logger = logging.getLogger("portal.metering")
 
-# Partitions this process already knows exist; they are never dropped by the
-# portal, so the cache cannot go stale.
+# Partitions this process knows to exist in committed data; the portal never
+# drops one. Filled after commit only: a rolled-back creation must not be
+# remembered.
 _known: set[date] = set()
 
 # Any constant works; it only has to be the same in every portal process.
@@ -53,7 +54,7 @@ def ensure_partitions(months: Iterable[date]) -> list[str]:
             if _create_partition(cursor, month):
                 created.append(partition_name(month))
 
-    _known.update(wanted)
+        transaction.on_commit(lambda: _known.update(wanted))
     return created
 
 
