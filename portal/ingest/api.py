@@ -12,6 +12,7 @@ from portal.ingest.actions import BatchOutcome, error_dict, ingest_records
 from portal.ingest.auth import ingest_key
 from portal.ingest.models import IngestEvent
 from portal.ingest.parsers.axm import parse_axm_snapshots
+from portal.ingest.records import FormatError
 from portal.ingest.schemas import BatchResultOut, read_record
 
 router = Router(tags=["ingest"])
@@ -101,7 +102,10 @@ def post_axm_snapshots(request: HttpRequest) -> dict[str, Any]:
     payload = _snapshots_body(request)
     _check_batch_size(len(payload) if isinstance(payload, list) else 1)
 
-    records, errors = parse_axm_snapshots(payload)
+    try:
+        records, errors = parse_axm_snapshots(payload)
+    except FormatError as error:
+        raise HttpError(400, str(error)) from None
     _, outcome = ingest_records(
         [*errors, *records],
         source=IngestEvent.Source.AXM,
