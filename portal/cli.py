@@ -3,7 +3,6 @@
 import os
 import sys
 
-
 # Long-running processes whose logs are their output.
 _SERVICES = ("serve", "worker", "run")
 

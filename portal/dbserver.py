@@ -8,6 +8,7 @@ stops it, so `portal sites add` in a second terminal reaches the database
 that `make run` started.
 """
 
+import contextlib
 import logging
 import warnings
 from dataclasses import dataclass
@@ -52,11 +53,9 @@ def _create_database_once(admin_url: str, database: str) -> None:
         ).fetchone()
         if exists:
             return
-        try:
+        # Another portal process may create it between our check and now.
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase):
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-        except psycopg.errors.DuplicateDatabase:
-            # Another portal process created it between our check and now.
-            pass
 
 
 def django_database(url: str) -> dict[str, object]:

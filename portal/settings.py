@@ -7,6 +7,7 @@ the secrets it cannot invent safely.
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from portal.dbserver import DatabaseLocation, django_database, embedded_database_url
@@ -25,7 +26,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PORTAL_MODE = env_choice("PORTAL_MODE", "client", ("client", "admin"))
 PORTAL_ENV = env_choice("PORTAL_ENV", "development", ("development", "production"))
 PRODUCTION = PORTAL_ENV == "production"
-TESTING = env_bool("PORTAL_TESTING", False)
+# A pytest process is a test run: plugins import these settings before any
+# conftest could set a variable, so the check cannot rely on one alone.
+TESTING = env_bool("PORTAL_TESTING", False) or "pytest" in sys.modules
 
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR") or BASE_DIR / "var").resolve()
 
@@ -69,10 +72,9 @@ def _database_location() -> DatabaseLocation:
 
 DATABASE_LOCATION = _database_location()
 DATABASES = {"default": django_database(DATABASE_LOCATION.url)}
-if TESTING:
-    # One test database per run, so two runs against one server cannot drop
-    # each other's database.
-    DATABASES["default"]["TEST"] = {"NAME": f"test_portal_{os.getpid()}"}
+# One test database per test run, so two runs against one server cannot drop
+# each other's database.
+DATABASES["default"]["TEST"] = {"NAME": f"test_portal_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -129,13 +131,12 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+_VALIDATION = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": f"{_VALIDATION}.UserAttributeSimilarityValidator"},
+    {"NAME": f"{_VALIDATION}.MinimumLengthValidator"},
+    {"NAME": f"{_VALIDATION}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATION}.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en"

@@ -11,16 +11,18 @@ import os
 os.environ["PORTAL_TESTING"] = "1"
 os.environ.setdefault("PORTAL_LOG_LEVEL", "WARNING")
 
-from datetime import UTC, datetime  # noqa: E402
+from datetime import UTC, datetime
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture
 def site(db):
     from portal.metering.actions import create_site
 
-    return create_site(code="JHB", name="Johannesburg plant", timezone="Africa/Johannesburg")
+    return create_site(
+        code="JHB", name="Johannesburg plant", timezone="Africa/Johannesburg"
+    )
 
 
 @pytest.fixture
@@ -50,7 +52,9 @@ def read_secret(db):
 def admin_user(db):
     from portal.accounts.models import User
 
-    return User.objects.create_superuser(email="admin@example.com", password="pw-admin-123")
+    return User.objects.create_superuser(
+        email="admin@example.com", password="pw-admin-123"
+    )
 
 
 @pytest.fixture
@@ -82,7 +86,9 @@ def portal_env(tmp_path, **extra: str) -> dict[str, str]:
     """Environment for a `portal` subprocess: the test database, its own var folder."""
     import os
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DJANGO_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DJANGO_"))
+    }
     env.update(
         {
             "DATABASE_URL": database_url_for_subprocess(),

@@ -87,7 +87,8 @@ class DeviceDirectory:
         if device is None:
             return f"unknown device {record.device!r}"
         if self._restrict_to is not None and device.pk != self._restrict_to.pk:
-            return f"file names device {record.device!r}, not {self._restrict_to.external_id!r}"
+            expected = self._restrict_to.external_id
+            return f"file names device {record.device!r}, not {expected!r}"
         if not device.is_active:
             return f"device {record.device!r} is deactivated"
         return device
@@ -176,7 +177,10 @@ def _admit(
 
     if record.ts > horizon:
         clock_ahead.setdefault(checked.pk, record.ts)
-        reason = f"time {record.ts.isoformat()} is ahead of the server clock (meter clock wrong?)"
+        reason = (
+            f"time {record.ts.isoformat()} is ahead of the server clock "
+            "(meter clock wrong?)"
+        )
         outcome.reject(RecordError(index, record.device, "time", reason))
         return
 
@@ -257,7 +261,10 @@ def _note_clock_ahead(clock_ahead: dict[int, datetime], horizon: datetime) -> No
             device_id=device_id,
             ts=ts,
             kind=QualityEvent.Kind.CLOCK_AHEAD,
-            detail=f"reading stamped {ts.isoformat()} is later than {horizon.isoformat()}; refused",
+            detail=(
+                f"reading stamped {ts.isoformat()} is later than "
+                f"{horizon.isoformat()}; refused"
+            ),
             origin=QualityEvent.Origin.INGEST,
         )
         for device_id, ts in clock_ahead.items()

@@ -83,8 +83,8 @@ def post_readings(request: HttpRequest) -> dict[str, Any]:
     _, outcome = ingest_records(
         items,
         source=IngestEvent.Source.API,
-        key=request.auth,
-        bytes_received=len(request.body),  # type: ignore[attr-defined]
+        key=request.auth,  # type: ignore[attr-defined]
+        bytes_received=len(request.body),
     )
     return _answer(outcome)
 
@@ -109,8 +109,8 @@ def post_axm_snapshots(request: HttpRequest) -> dict[str, Any]:
     _, outcome = ingest_records(
         [*errors, *records],
         source=IngestEvent.Source.AXM,
-        key=request.auth,
-        bytes_received=len(request.body),  # type: ignore[attr-defined]
+        key=request.auth,  # type: ignore[attr-defined]
+        bytes_received=len(request.body),
     )
     return _answer(outcome)
 

@@ -79,15 +79,18 @@ def sniff_format(stream: BinaryIO) -> str:
 
 def _acuview_notes(parser, device: Device) -> list[str]:  # type: ignore[no-untyped-def]
     notes = [
-        f"Local times read in {device.site.timezone} (the site's time zone). {parser.rule}"
+        f"Local times read in {device.site.timezone} (the site's time zone). "
+        + parser.rule
     ]
     if parser.ambiguous_resolved:
         notes.append(
-            f"{parser.ambiguous_resolved} ambiguous local times resolved by record order."
+            f"{parser.ambiguous_resolved} ambiguous local times resolved "
+            "by record order."
         )
     if parser.nonexistent_rejected:
         notes.append(
-            f"{parser.nonexistent_rejected} local times that do not exist (clocks went forward) rejected."
+            f"{parser.nonexistent_rejected} local times that do not exist "
+            "(clocks went forward) rejected."
         )
     if parser.ignored_columns:
         notes.append("Columns ignored: " + ", ".join(parser.ignored_columns) + ".")

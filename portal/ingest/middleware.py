@@ -66,7 +66,7 @@ class ApiBodyMiddleware:
             return JsonResponse({"detail": detail}, status=415)
 
         request._body = raw  # type: ignore[attr-defined]
-        request._stream = None  # type: ignore[attr-defined]
+        request._stream = None  # type: ignore[assignment]
         return None
 
 

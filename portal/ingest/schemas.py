@@ -53,9 +53,9 @@ ReadingIn = create_model(  # type: ignore[call-overload]
 
 
 class ReadingBatchIn(BaseModel):
-    readings: list[ReadingIn] = Field(
+    readings: list[ReadingIn] = Field(  # type: ignore[valid-type]
         description="at most PORTAL_MAX_BATCH_READINGS records"
-    )  # type: ignore[valid-type]
+    )
 
 
 class RecordErrorOut(BaseModel):

@@ -185,7 +185,7 @@ def _samples(device: Device, begin: datetime | None):  # type: ignore[no-untyped
     """The device's readings from `begin`, oldest first, read in chunks."""
     columns = ", ".join(("ts", *ENERGY_REGISTERS, "p_kw"))
     where = "device_id = %s" + (" AND ts >= %s" if begin else "")
-    params: list[object] = [device.pk] + ([begin] if begin else [])
+    params: list[int | datetime] = [device.pk] + ([begin] if begin else [])
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns} FROM metering_reading WHERE {where} ORDER BY ts", params

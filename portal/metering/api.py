@@ -99,9 +99,7 @@ class ReadingsQuery(Schema):
     start: str = Field(
         description="local day (YYYY-MM-DD) or ISO 8601 instant with offset"
     )
-    end: str = Field(
-        description="exclusive; local day or ISO 8601 instant with offset"
-    )
+    end: str = Field(description="exclusive; local day or ISO 8601 instant with offset")
     after: datetime | None = Field(
         default=None, description="continue after this instant (from `next`)"
     )
@@ -148,7 +146,9 @@ def _instant(value: str, tz: ZoneInfo, name: str) -> datetime:
             return local_midnight(date.fromisoformat(value), tz)
         return _aware(datetime.fromisoformat(value), name)
     except ValueError:
-        raise HttpError(400, f"{name} must be YYYY-MM-DD or ISO 8601 with an offset") from None
+        raise HttpError(
+            400, f"{name} must be YYYY-MM-DD or ISO 8601 with an offset"
+        ) from None
 
 
 def _aware(value: datetime, name: str) -> datetime:

@@ -17,7 +17,8 @@ from django.db import models
 
 CODE_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
-    "Use letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit).",
+    "Use letters, digits, '.', '_' or '-' "
+    "(at most 64, starting with a letter or digit).",
 )
 
 

@@ -41,7 +41,7 @@ def partition_name(month: date) -> str:
 
 
 def ensure_partitions(months: Iterable[date]) -> list[str]:
-    """Create the partitions of these months that do not exist yet; return their names."""
+    """Create the missing partitions of these months; return their names."""
     wanted = sorted({m for m in months if m not in _known})
     if not wanted:
         return []

@@ -14,6 +14,8 @@ INTERVAL_SECONDS = 900.0
 ENERGY_FIELDS = ("kwh_import", "kwh_export", "kvarh_import", "kvarh_export")
 
 # Largest span per bucket size, so one request cannot ask for millions of rows.
+_IN_RANGE = "device_id = %s AND start >= %s AND start < %s"
+
 MAX_DAYS = {"interval": 31, "hour": 366, "day": 3660, "month": 36600}
 
 
@@ -44,7 +46,13 @@ def energy_buckets(
         slots = (bucket_end - bucket_start).total_seconds() / INTERVAL_SECONDS
         buckets.append(
             EnergyBucket(
-                bucket_start, bucket_end, *totals[:4], coverage=totals[4] / slots
+                start=bucket_start,
+                end=bucket_end,
+                kwh_import=totals[0],
+                kwh_export=totals[1],
+                kvarh_import=totals[2],
+                kvarh_export=totals[3],
+                coverage=totals[4] / slots,
             )
         )
     return buckets
@@ -62,7 +70,7 @@ def _sums_by_bucket(
             width = INTERVAL_SECONDS if bucket == "interval" else 3600.0
             cursor.execute(
                 f"SELECT floor(extract(epoch FROM start - %s) / %s)::int, {sums} "
-                "FROM metering_energyinterval WHERE device_id = %s AND start >= %s AND start < %s "
+                f"FROM metering_energyinterval WHERE {_IN_RANGE} "
                 "GROUP BY 1",
                 [starts[0], width, device.pk, starts[0], finish],
             )
@@ -73,7 +81,7 @@ def _sums_by_bucket(
 
         cursor.execute(
             f"SELECT date_trunc(%s, start AT TIME ZONE %s)::date, {sums} "
-            "FROM metering_energyinterval WHERE device_id = %s AND start >= %s AND start < %s "
+            f"FROM metering_energyinterval WHERE {_IN_RANGE} "
             "GROUP BY 1",
             [bucket, tz.key, device.pk, starts[0], finish],
         )
@@ -91,7 +99,7 @@ def energy_total(device: Device, since: datetime, until: datetime) -> dict[str, 
         cursor.execute(
             "SELECT "
             + ", ".join(f"coalesce(sum({n}), 0)" for n in ENERGY_FIELDS)
-            + " FROM metering_energyinterval WHERE device_id = %s AND start >= %s AND start < %s",
+            + f" FROM metering_energyinterval WHERE {_IN_RANGE}",
             [device.pk, since, until],
         )
         row = cursor.fetchone()

@@ -13,7 +13,9 @@ from portal.metering.actions import create_device
 from portal.metering.models import Reading
 
 URL = "/api/v1/axm-web2/snapshots"
-SAMPLE = Path(__file__).parent.parent / "fixtures" / "acuvim" / "axm-web2-snapshots.jsonl"
+SAMPLE = (
+    Path(__file__).parent.parent / "fixtures" / "acuvim" / "axm-web2-snapshots.jsonl"
+)
 
 
 @pytest.fixture
@@ -26,11 +28,17 @@ def meters(site):
 
 
 def send(client, body: bytes, secret: str, content_type: str = "application/json"):
-    return client.post(URL, data=body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client.post(
+        URL, data=body, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
 
 
-def test_the_sample_as_json_lines_is_stored_for_both_meters(client, meters, ingest_secret):
-    answer = send(client, SAMPLE.read_bytes(), ingest_secret, "application/x-ndjson").json()
+def test_the_sample_as_json_lines_is_stored_for_both_meters(
+    client, meters, ingest_secret
+):
+    answer = send(
+        client, SAMPLE.read_bytes(), ingest_secret, "application/x-ndjson"
+    ).json()
 
     assert (answer["received"], answer["accepted"], answer["rejected"]) == (720, 720, 0)
     assert Reading.objects.filter(device=meters[0]).count() == 360
@@ -45,10 +53,17 @@ def test_dashes_are_missing_values_not_errors(client, meters, ingest_secret):
     assert answer["accepted"] == 1
     stored = Reading.objects.get(device=meters[0])
     # Values from the sample's first line: V1 227.7 V, Psum 22.712 kW, Ep_imp 20411.5 kWh.
-    assert (stored.v1_v, stored.p_kw, stored.kwh_import, stored.in_a) == (227.7, 22.712, 20411.5, None)
+    assert (stored.v1_v, stored.p_kw, stored.kwh_import, stored.in_a) == (
+        227.7,
+        22.712,
+        20411.5,
+        None,
+    )
 
 
-def test_a_list_of_snapshots_and_the_older_shape_in_watts(client, meters, ingest_secret):
+def test_a_list_of_snapshots_and_the_older_shape_in_watts(
+    client, meters, ingest_secret
+):
     older = {
         "timestamp": "2026-03-02T08:00:00+02:00",
         "serial": "CLD00000003",
@@ -63,7 +78,9 @@ def test_a_list_of_snapshots_and_the_older_shape_in_watts(client, meters, ingest
     assert Reading.objects.get(device=meters[1]).p_kw == 2.35
 
 
-def test_an_unknown_meter_and_a_broken_snapshot_are_rejected_with_reasons(client, meters, ingest_secret):
+def test_an_unknown_meter_and_a_broken_snapshot_are_rejected_with_reasons(
+    client, meters, ingest_secret
+):
     stranger = json.loads(SAMPLE.read_text().splitlines()[0])
     stranger["device"]["serial"] = "CLD99999999"
     broken = {"gateway": {}, "device": {"serial": "CLD00000002", "readings": []}}
@@ -84,7 +101,9 @@ def test_an_unknown_meter_and_a_broken_snapshot_are_rejected_with_reasons(client
         (b"[1, 2]", None),
     ],
 )
-def test_malformed_bodies_are_400_or_rejected_records(client, meters, ingest_secret, body, detail):
+def test_malformed_bodies_are_400_or_rejected_records(
+    client, meters, ingest_secret, body, detail
+):
     response = send(client, body, ingest_secret)
 
     if detail is None:  # a list of non-snapshots: each one is a rejected record

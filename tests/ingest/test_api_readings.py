@@ -24,7 +24,12 @@ def post(client, body, secret, **extra):
 
 
 def reading(minute: int, kwh: float, device: str = "CLD00000001", **values):
-    return {"device": device, "time": f"2026-03-02T10:{minute:02d}:00+02:00", "kwh_import": kwh, **values}
+    return {
+        "device": device,
+        "time": f"2026-03-02T10:{minute:02d}:00+02:00",
+        "kwh_import": kwh,
+        **values,
+    }
 
 
 def test_it_stores_a_batch_and_answers_counts(client, device, ingest_secret):
@@ -34,12 +39,21 @@ def test_it_stores_a_batch_and_answers_counts(client, device, ingest_secret):
 
     assert response.status_code == 200
     assert response.json() == {
-        "received": 2, "accepted": 2, "duplicates": 0, "rejected": 0, "errors": []
+        "received": 2,
+        "accepted": 2,
+        "duplicates": 0,
+        "rejected": 0,
+        "errors": [],
     }
     first = Reading.objects.filter(device=device).order_by("ts").first()
     # 10:00 at +02:00 is 08:00 UTC.
     assert first.ts.isoformat() == "2026-03-02T08:00:00+00:00"
-    assert (first.kwh_import, first.p_kw, first.v1_v, first.i1_a) == (100.0, 12.5, 230.1, None)
+    assert (first.kwh_import, first.p_kw, first.v1_v, first.i1_a) == (
+        100.0,
+        12.5,
+        230.1,
+        None,
+    )
 
 
 def test_it_marks_the_device_stale_in_the_same_write(client, device, ingest_secret):
@@ -49,7 +63,9 @@ def test_it_marks_the_device_stale_in_the_same_write(client, device, ingest_secr
     assert (span.start.minute, span.end.minute) == (0, 5)
 
 
-def test_the_same_batch_twice_stores_nothing_the_second_time(client, device, ingest_secret):
+def test_the_same_batch_twice_stores_nothing_the_second_time(
+    client, device, ingest_secret
+):
     body = {"readings": [reading(0, 100.0), reading(1, 100.2)]}
     post(client, body, ingest_secret)
     StaleSpan.objects.all().delete()
@@ -61,7 +77,9 @@ def test_the_same_batch_twice_stores_nothing_the_second_time(client, device, ing
     assert not StaleSpan.objects.exists()  # nothing new, nothing to recompute
 
 
-def test_two_records_for_one_instant_in_a_batch_keep_the_first(client, device, ingest_secret):
+def test_two_records_for_one_instant_in_a_batch_keep_the_first(
+    client, device, ingest_secret
+):
     body = {"readings": [reading(0, 100.0), reading(0, 999.0)]}
 
     answer = post(client, body, ingest_secret).json()
@@ -74,8 +92,16 @@ def test_two_records_for_one_instant_in_a_batch_keep_the_first(client, device, i
     ("record", "field", "reason_part"),
     [
         (reading(0, 1.0, device="NOPE"), "device", "unknown device"),
-        ({"device": "CLD00000001", "time": "yesterday", "kwh_import": 1.0}, "time", "ISO 8601"),
-        ({"device": "CLD00000001", "time": "2026-03-02T10:00:00", "kwh_import": 1.0}, "time", "offset"),
+        (
+            {"device": "CLD00000001", "time": "yesterday", "kwh_import": 1.0},
+            "time",
+            "ISO 8601",
+        ),
+        (
+            {"device": "CLD00000001", "time": "2026-03-02T10:00:00", "kwh_import": 1.0},
+            "time",
+            "offset",
+        ),
         (reading(0, 1.0, v1_v=65535.0), "v1_v", "sentinel"),
         (reading(0, 3.4028235e38), "kwh_import", "sentinel"),
         (reading(0, "abc"), "kwh_import", "number"),
@@ -101,8 +127,10 @@ def test_a_bad_record_is_rejected_and_the_rest_stored(
 
 def test_nan_and_infinity_are_rejected(client, device, ingest_secret):
     # Python's json writes NaN/Infinity literals; some meters' gateways do too.
-    body = b'{"readings": [{"device": "CLD00000001", "time": "2026-03-02T08:00:00Z", "kwh_import": NaN},' \
+    body = (
+        b'{"readings": [{"device": "CLD00000001", "time": "2026-03-02T08:00:00Z", "kwh_import": NaN},'
         b' {"device": "CLD00000001", "time": "2026-03-02T08:01:00Z", "p_kw": Infinity}]}'
+    )
 
     answer = post(client, body, ingest_secret).json()
 
@@ -110,8 +138,14 @@ def test_nan_and_infinity_are_rejected(client, device, ingest_secret):
     assert {e["field"] for e in answer["errors"]} == {"kwh_import", "p_kw"}
 
 
-def test_a_reading_from_the_future_leaves_a_clock_ahead_event(client, device, ingest_secret):
-    post(client, {"readings": [{"device": "CLD00000001", "time": "2099-01-01T00:00:00Z"}]}, ingest_secret)
+def test_a_reading_from_the_future_leaves_a_clock_ahead_event(
+    client, device, ingest_secret
+):
+    post(
+        client,
+        {"readings": [{"device": "CLD00000001", "time": "2099-01-01T00:00:00Z"}]},
+        ingest_secret,
+    )
 
     event = QualityEvent.objects.get(device=device)
     assert event.kind == "clock_ahead"
@@ -148,7 +182,9 @@ def test_a_gzip_bomb_is_413(client, device, ingest_secret, settings):
 
 
 def test_a_broken_gzip_body_is_400(client, device, ingest_secret):
-    response = post(client, b"\x1f\x8b not gzip", ingest_secret, HTTP_CONTENT_ENCODING="gzip")
+    response = post(
+        client, b"\x1f\x8b not gzip", ingest_secret, HTTP_CONTENT_ENCODING="gzip"
+    )
 
     assert response.status_code == 400
     assert "gzip" in response.json()["detail"]
@@ -174,7 +210,9 @@ def test_too_many_records_is_413(client, device, ingest_secret, settings):
         (b"\xff\xfe\x00", "UTF-8"),
     ],
 )
-def test_a_malformed_body_is_400_with_a_reason(client, device, ingest_secret, body, detail_part):
+def test_a_malformed_body_is_400_with_a_reason(
+    client, device, ingest_secret, body, detail_part
+):
     response = post(client, body, ingest_secret)
 
     assert response.status_code == 400
@@ -182,20 +220,33 @@ def test_a_malformed_body_is_400_with_a_reason(client, device, ingest_secret, bo
 
 
 def test_every_batch_leaves_an_ingest_event(client, device, ingest_secret):
-    post(client, {"readings": [reading(0, 1.0), reading(1, 2.0, device="NOPE")]}, ingest_secret)
+    post(
+        client,
+        {"readings": [reading(0, 1.0), reading(1, 2.0, device="NOPE")]},
+        ingest_secret,
+    )
 
     event = IngestEvent.objects.get()
-    assert (event.source, event.received, event.accepted, event.rejected) == ("api", 2, 1, 1)
+    assert (event.source, event.received, event.accepted, event.rejected) == (
+        "api",
+        2,
+        1,
+        1,
+    )
     assert event.key.name == "meter gateway"
     assert event.errors[0]["reason"] == "unknown device 'NOPE'"
     assert event.bytes > 0
 
 
-@pytest.mark.parametrize("header", [None, "Bearer", "Bearer pk_wrong", "Token abc", "Basic !!!"])
+@pytest.mark.parametrize(
+    "header", [None, "Bearer", "Bearer pk_wrong", "Token abc", "Basic !!!"]
+)
 def test_it_refuses_without_a_valid_key(client, device, header):
     extra = {"HTTP_AUTHORIZATION": header} if header else {}
 
-    response = client.post(URL, data=b'{"readings": []}', content_type="application/json", **extra)
+    response = client.post(
+        URL, data=b'{"readings": []}', content_type="application/json", **extra
+    )
 
     assert response.status_code == 401
     assert not IngestEvent.objects.exists()
@@ -242,5 +293,7 @@ def test_the_openapi_document_describes_the_batch(client):
     batch = schema["components"]["schemas"]["ReadingBatchIn"]
     reading_schema = schema["components"]["schemas"]["ReadingIn"]
     assert batch["properties"]["readings"]["items"]["$ref"].endswith("/ReadingIn")
-    assert {"device", "time", "kwh_import", "p_kw", "frequency_hz"} <= set(reading_schema["properties"])
+    assert {"device", "time", "kwh_import", "p_kw", "frequency_hz"} <= set(
+        reading_schema["properties"]
+    )
     assert client.get("/api/docs").status_code == 200

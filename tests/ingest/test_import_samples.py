@@ -27,7 +27,9 @@ SECOND = FIXTURES / "CLD00000001_Data Log 1_2026_03_07.csv"
 
 def import_file(path: Path, device):
     with path.open("rb") as stream:
-        return import_readings_file(stream, device=device, filename=path.name, size=path.stat().st_size)
+        return import_readings_file(
+            stream, device=device, filename=path.name, size=path.stat().st_size
+        )
 
 
 @pytest.fixture
@@ -50,15 +52,25 @@ def test_both_exports_give_7200_readings_without_duplicates(device, imported):
 @pytest.mark.slow
 def test_import_energy_is_4643_9_kwh_and_the_days_sum_to_it(device, imported):
     readings = Reading.objects.filter(device=device).order_by("ts")
-    assert (readings.first().kwh_import, readings.last().kwh_import) == (36855.1, 41499.0)
+    assert (readings.first().kwh_import, readings.last().kwh_import) == (
+        36855.1,
+        41499.0,
+    )
 
-    interval_total = sum(EnergyInterval.objects.filter(device=device).values_list("kwh_import", flat=True))
+    interval_total = sum(
+        EnergyInterval.objects.filter(device=device).values_list(
+            "kwh_import", flat=True
+        )
+    )
     days = energy_buckets(device, date(2026, 3, 1), date(2026, 3, 8), "day")
 
     assert interval_total == pytest.approx(4643.9, abs=1e-6)
     assert sum(day.kwh_import for day in days) == pytest.approx(4643.9, abs=1e-6)
     # The site is in Africa/Johannesburg: the first local day is 2 March.
-    assert [d.start.isoformat() for d in days if d.kwh_import > 0][0] == "2026-03-01T22:00:00+00:00"
+    assert (
+        next(d.start.isoformat() for d in days if d.kwh_import > 0)
+        == "2026-03-01T22:00:00+00:00"
+    )
 
 
 @pytest.mark.slow
@@ -79,7 +91,9 @@ def test_the_portal_csv_export_imports_back_unchanged(site, device, imported):
     copy = create_device(site=site, external_id="COPY", name="Copy")
 
     data = exported.getvalue().encode()
-    report = import_readings_file(io.BytesIO(data), device=copy, filename="copy.csv", size=len(data))
+    report = import_readings_file(
+        io.BytesIO(data), device=copy, filename="copy.csv", size=len(data)
+    )
 
     assert report.file_format == "portal-csv"
     assert report.outcome.accepted == 7200
@@ -91,7 +105,9 @@ def test_the_portal_csv_export_imports_back_unchanged(site, device, imported):
 
 
 def _as_record(row: dict, device: str) -> ReadingRecord:
-    values = {k: v for k, v in row.items() if k not in ("device_id", "ts") and v is not None}
+    values = {
+        k: v for k, v in row.items() if k not in ("device_id", "ts") and v is not None
+    }
     return ReadingRecord(device=device, ts=row["ts"], values=values)
 
 
@@ -101,7 +117,9 @@ def test_a_file_for_another_device_is_refused_record_by_record(site, device):
     other = create_device(site=site, external_id="OTHER", name="Other")
     text = "device,time,kwh_import\r\nCLD00000001,2026-03-02T08:00:00Z,1.0\r\n"
 
-    report = import_readings_file(io.BytesIO(text.encode()), device=other, filename="x.csv", size=len(text))
+    report = import_readings_file(
+        io.BytesIO(text.encode()), device=other, filename="x.csv", size=len(text)
+    )
 
     assert report.outcome.accepted == 0
     assert "not 'OTHER'" in report.outcome.errors[0].reason
@@ -135,7 +153,9 @@ def test_an_unreadable_file_is_refused_as_a_whole(device):
 def test_iter_portal_csv_reads_what_write_portal_csv_writes():
     from datetime import UTC, datetime
 
-    records = [ReadingRecord("D1", datetime(2026, 1, 1, tzinfo=UTC), {"kwh_import": 0.1 + 0.2})]
+    records = [
+        ReadingRecord("D1", datetime(2026, 1, 1, tzinfo=UTC), {"kwh_import": 0.1 + 0.2})
+    ]
     out = io.StringIO()
     write_portal_csv(records, out)
 

@@ -28,18 +28,36 @@ def feed(device, start: datetime, end: datetime, kwh_per_interval) -> None:
 
 def energy(client, external_id: str, secret: str, **params):
     return client.get(
-        f"/api/v1/devices/{external_id}/energy", params, HTTP_AUTHORIZATION=f"Bearer {secret}"
+        f"/api/v1/devices/{external_id}/energy",
+        params,
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
     )
 
 
-def test_a_23_and_a_25_hour_day_are_summed_in_the_sites_time_zone(client, db, read_secret):
+def test_a_23_and_a_25_hour_day_are_summed_in_the_sites_time_zone(
+    client, db, read_secret
+):
     chicago = meter("CHI", "America/Chicago")
     # 1 kWh every 15 minutes, 4 kW all the time, from 6 March to 3 November.
-    feed(chicago, datetime(2026, 3, 6, 6, tzinfo=UTC), datetime(2026, 3, 10, 6, tzinfo=UTC), lambda ts: 1.0)
-    feed(chicago, datetime(2026, 10, 31, 5, tzinfo=UTC), datetime(2026, 11, 3, 6, tzinfo=UTC), lambda ts: 1.0)
+    feed(
+        chicago,
+        datetime(2026, 3, 6, 6, tzinfo=UTC),
+        datetime(2026, 3, 10, 6, tzinfo=UTC),
+        lambda ts: 1.0,
+    )
+    feed(
+        chicago,
+        datetime(2026, 10, 31, 5, tzinfo=UTC),
+        datetime(2026, 11, 3, 6, tzinfo=UTC),
+        lambda ts: 1.0,
+    )
 
-    spring = energy(client, "CHI", read_secret, start="2026-03-07", end="2026-03-10").json()
-    autumn = energy(client, "CHI", read_secret, start="2026-10-31", end="2026-11-03").json()
+    spring = energy(
+        client, "CHI", read_secret, start="2026-03-07", end="2026-03-10"
+    ).json()
+    autumn = energy(
+        client, "CHI", read_secret, start="2026-10-31", end="2026-11-03"
+    ).json()
 
     # Clocks go forward on 8 March 2026 (23 hours: 92 intervals) and back on
     # 1 November 2026 (25 hours: 100 intervals).
@@ -52,27 +70,67 @@ def test_a_23_and_a_25_hour_day_are_summed_in_the_sites_time_zone(client, db, re
 
 def test_a_half_hour_offset_site_gets_its_own_local_days(client, db, read_secret):
     kolkata = meter("IND", "Asia/Kolkata")
+
     # Power only between 18:00 and 19:00 UTC on 1 March: 4 kWh. India is
     # +05:30, so its 2 March begins at 18:30 UTC: 2 kWh fall on each local day.
-    on = lambda ts: 1.0 if datetime(2026, 3, 1, 18, tzinfo=UTC) <= ts < datetime(2026, 3, 1, 19, tzinfo=UTC) else 0.0  # noqa: E731
-    feed(kolkata, datetime(2026, 2, 28, 18, 30, tzinfo=UTC), datetime(2026, 3, 2, 18, 30, tzinfo=UTC), on)
+    def on(ts: datetime) -> float:
+        return (
+            1.0
+            if datetime(2026, 3, 1, 18, tzinfo=UTC)
+            <= ts
+            < datetime(2026, 3, 1, 19, tzinfo=UTC)
+            else 0.0
+        )
 
-    days = energy(client, "IND", read_secret, start="2026-03-01", end="2026-03-03").json()["buckets"]
-    hours = energy(client, "IND", read_secret, start="2026-03-02", end="2026-03-03", bucket="hour").json()["buckets"]
+    feed(
+        kolkata,
+        datetime(2026, 2, 28, 18, 30, tzinfo=UTC),
+        datetime(2026, 3, 2, 18, 30, tzinfo=UTC),
+        on,
+    )
+
+    days = energy(
+        client, "IND", read_secret, start="2026-03-01", end="2026-03-03"
+    ).json()["buckets"]
+    hours = energy(
+        client, "IND", read_secret, start="2026-03-02", end="2026-03-03", bucket="hour"
+    ).json()["buckets"]
 
     assert [d["kwh_import"] for d in days] == [2.0, 2.0]
     assert days[1]["start"] == "2026-03-02T00:00:00+05:30"
     # 18:30-19:00 UTC is 00:00-00:30 local: the first local hour holds 2 kWh.
-    assert (hours[0]["start"], hours[0]["kwh_import"]) == ("2026-03-02T00:00:00+05:30", 2.0)
+    assert (hours[0]["start"], hours[0]["kwh_import"]) == (
+        "2026-03-02T00:00:00+05:30",
+        2.0,
+    )
     assert len(hours) == 24
 
 
 def test_month_and_interval_buckets(client, db, read_secret):
     jhb = meter("JHB1", "Africa/Johannesburg")
-    feed(jhb, datetime(2026, 3, 31, 20, tzinfo=UTC), datetime(2026, 3, 31, 23, tzinfo=UTC), lambda ts: 0.5)
+    feed(
+        jhb,
+        datetime(2026, 3, 31, 20, tzinfo=UTC),
+        datetime(2026, 3, 31, 23, tzinfo=UTC),
+        lambda ts: 0.5,
+    )
 
-    months = energy(client, "JHB1", read_secret, start="2026-03-01", end="2026-05-01", bucket="month").json()
-    intervals = energy(client, "JHB1", read_secret, start="2026-03-31", end="2026-04-01", bucket="interval").json()
+    months = energy(
+        client,
+        "JHB1",
+        read_secret,
+        start="2026-03-01",
+        end="2026-05-01",
+        bucket="month",
+    ).json()
+    intervals = energy(
+        client,
+        "JHB1",
+        read_secret,
+        start="2026-03-31",
+        end="2026-04-01",
+        bucket="interval",
+    ).json()
 
     # 20:00-22:00 UTC is 22:00-24:00 on 31 March local (8 intervals, 4 kWh);
     # 22:00-23:00 UTC is April local (4 intervals, 2 kWh).
@@ -88,7 +146,10 @@ def test_month_and_interval_buckets(client, db, read_secret):
         ({"start": "2026-13-01", "end": "2026-03-01"}, "start"),
         ({"start": "2026-03-01"}, "end"),
         ({"start": "2026-03-01", "end": "2026-03-02", "bucket": "week"}, "bucket"),
-        ({"start": "2026-01-01", "end": "2026-03-01", "bucket": "interval"}, "at most 31 days"),
+        (
+            {"start": "2026-01-01", "end": "2026-03-01", "bucket": "interval"},
+            "at most 31 days",
+        ),
     ],
 )
 def test_a_bad_parameter_is_400(client, device, read_secret, params, detail):
@@ -116,7 +177,11 @@ def test_reads_need_a_session_or_a_read_key(client, device, ingest_secret, plain
 def test_readings_come_a_page_at_a_time_with_a_next_link(client, device, read_secret):
     start = datetime(2026, 3, 2, 8, tzinfo=UTC)
     records = [
-        ReadingRecord("CLD00000001", start + timedelta(minutes=m), {"kwh_import": 10.0 + m, "p_kw": 5.0})
+        ReadingRecord(
+            "CLD00000001",
+            start + timedelta(minutes=m),
+            {"kwh_import": 10.0 + m, "p_kw": 5.0},
+        )
         for m in range(25)
     ]
     ingest_records(records, source="api")
@@ -135,12 +200,20 @@ def test_readings_come_a_page_at_a_time_with_a_next_link(client, device, read_se
     assert flat[0] == {"time": "2026-03-02T08:00:00Z", "kwh_import": 10.0, "p_kw": 5.0}
 
 
-def test_readings_accept_instants_with_offsets_and_refuse_naive_ones(client, device, read_secret):
+def test_readings_accept_instants_with_offsets_and_refuse_naive_ones(
+    client, device, read_secret
+):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {read_secret}"}
     url = "/api/v1/devices/CLD00000001/readings"
 
-    ok = client.get(url, {"start": "2026-03-02T10:00:00+02:00", "end": "2026-03-02T11:00:00+02:00"}, **auth)
-    naive = client.get(url, {"start": "2026-03-02T10:00:00", "end": "2026-03-03"}, **auth)
+    ok = client.get(
+        url,
+        {"start": "2026-03-02T10:00:00+02:00", "end": "2026-03-02T11:00:00+02:00"},
+        **auth,
+    )
+    naive = client.get(
+        url, {"start": "2026-03-02T10:00:00", "end": "2026-03-03"}, **auth
+    )
 
     assert ok.status_code == 200
     assert naive.status_code == 400

@@ -16,7 +16,9 @@ T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 
 def record(minutes: float, kwh: float, device: str = "CLD00000001", **values: float):
     return ReadingRecord(
-        device=device, ts=T0 + timedelta(minutes=minutes), values={"kwh_import": kwh, **values}
+        device=device,
+        ts=T0 + timedelta(minutes=minutes),
+        values={"kwh_import": kwh, **values},
     )
 
 
@@ -63,10 +65,16 @@ def test_a_late_reading_rewrites_only_the_intervals_it_touches(device):
     rewritten = {start for start in before if before[start] != after[start]}
     assert at(360) in rewritten and at(375) in rewritten
     # Far from the late reading nothing was rewritten.
-    assert all(start not in rewritten for start in before if abs(start - at(375)) > timedelta(hours=2))
+    assert all(
+        start not in rewritten
+        for start in before
+        if abs(start - at(375)) > timedelta(hours=2)
+    )
 
 
-def test_out_of_order_batches_give_the_same_intervals_as_one_ordered_batch(site, device):
+def test_out_of_order_batches_give_the_same_intervals_as_one_ordered_batch(
+    site, device
+):
     twin = create_device(site=site, external_id="TWIN", name="Twin")
     rng = random.Random(7)
     value, readings = 500.0, []
@@ -90,11 +98,15 @@ def test_out_of_order_batches_give_the_same_intervals_as_one_ordered_batch(site,
 def test_a_replayed_batch_changes_nothing(device):
     batch = [record(m, 10.0 + m / 100) for m in range(0, 120, 5)]
     ingest(*batch)
-    before = list(EnergyInterval.objects.filter(device=device).values_list("pk", "kwh_import"))
+    before = list(
+        EnergyInterval.objects.filter(device=device).values_list("pk", "kwh_import")
+    )
 
     ingest(*batch)
 
-    after = list(EnergyInterval.objects.filter(device=device).values_list("pk", "kwh_import"))
+    after = list(
+        EnergyInterval.objects.filter(device=device).values_list("pk", "kwh_import")
+    )
     assert after == before
 
 
@@ -121,7 +133,9 @@ def test_a_late_reading_that_resolves_a_pending_drop_is_decided_again(device):
     # Sent as 10.0 (00:00), 11.0 (00:05), 0.1 (00:10): the drop waits. Then the
     # 00:15 reading arrives back at 11.2: the zero was a glitch, 1.2 kWh in all.
     ingest(record(0, 10.0), record(5, 11.0), record(10, 0.1))
-    assert sum(intervals(device).values()) == pytest.approx(1.0)  # the drop is undecided
+    assert sum(intervals(device).values()) == pytest.approx(
+        1.0
+    )  # the drop is undecided
 
     ingest(record(15, 11.2))
 

@@ -20,8 +20,28 @@ def portal(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str]
 
 
 def test_provisioning_a_site_a_device_and_a_key(tmp_path, client):
-    site = portal(tmp_path, "sites", "add", "--code", "JHB", "--name", "Plant", "--timezone", "Africa/Johannesburg")
-    device = portal(tmp_path, "devices", "add", "--site", "JHB", "--external-id", "M1", "--name", "Main")
+    site = portal(
+        tmp_path,
+        "sites",
+        "add",
+        "--code",
+        "JHB",
+        "--name",
+        "Plant",
+        "--timezone",
+        "Africa/Johannesburg",
+    )
+    device = portal(
+        tmp_path,
+        "devices",
+        "add",
+        "--site",
+        "JHB",
+        "--external-id",
+        "M1",
+        "--name",
+        "Main",
+    )
     key = portal(tmp_path, "keys", "create", "--name", "gateway")
 
     assert (site.returncode, device.returncode, key.returncode) == (0, 0, 0)
@@ -29,7 +49,11 @@ def test_provisioning_a_site_a_device_and_a_key(tmp_path, client):
     assert secret.startswith("pk_") and "\n" not in secret  # the secret alone on stdout
     response = client.post(
         "/api/v1/readings",
-        data={"readings": [{"device": "M1", "time": "2026-03-02T08:00:00Z", "kwh_import": 1.0}]},
+        data={
+            "readings": [
+                {"device": "M1", "time": "2026-03-02T08:00:00Z", "kwh_import": 1.0}
+            ]
+        },
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {secret}",
     )
@@ -39,12 +63,33 @@ def test_provisioning_a_site_a_device_and_a_key(tmp_path, client):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("sites", "add", "--code", "X", "--name", "N", "--timezone", "Mars/Olympus"), "not an IANA time zone"),
-        (("sites", "add", "--code", "bad code!", "--name", "N", "--timezone", "UTC"), "code:"),
-        (("devices", "add", "--site", "NOPE", "--external-id", "M", "--name", "N"), "no site with code 'NOPE'"),
+        (
+            (
+                "sites",
+                "add",
+                "--code",
+                "X",
+                "--name",
+                "N",
+                "--timezone",
+                "Mars/Olympus",
+            ),
+            "not an IANA time zone",
+        ),
+        (
+            ("sites", "add", "--code", "bad code!", "--name", "N", "--timezone", "UTC"),
+            "code:",
+        ),
+        (
+            ("devices", "add", "--site", "NOPE", "--external-id", "M", "--name", "N"),
+            "no site with code 'NOPE'",
+        ),
         (("keys", "create", "--name", "k", "--scope", "everything"), "invalid choice"),
         (("keys", "revoke", "pk_nothing"), "no key with prefix"),
-        (("import", "/nonexistent.csv", "--device", "M"), "no device with external id 'M'"),
+        (
+            ("import", "/nonexistent.csv", "--device", "M"),
+            "no device with external id 'M'",
+        ),
     ],
 )
 def test_a_failure_exits_non_zero_with_one_clear_line(tmp_path, args, message):
@@ -56,7 +101,10 @@ def test_a_failure_exits_non_zero_with_one_clear_line(tmp_path, args, message):
     assert message in errors[-1]
 
 
-@pytest.mark.parametrize("command", ["serve", "worker", "run", "migrate", "import", "sites", "devices", "keys"])
+@pytest.mark.parametrize(
+    "command",
+    ["serve", "worker", "run", "migrate", "import", "sites", "devices", "keys"],
+)
 def test_every_command_has_help(tmp_path, command):
     result = portal(tmp_path, command, "--help")
 

@@ -33,21 +33,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_the_worker_recomputes_what_ingest_queues_and_stops_on_sigterm(device, tmp_path):
+def test_the_worker_recomputes_what_ingest_queues_and_stops_on_sigterm(
+    device, tmp_path
+):
     worker = subprocess.Popen(
-        [*portal_command(), "worker"], env=portal_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [*portal_command(), "worker"],
+        env=portal_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         start = datetime(2026, 3, 2, 8, tzinfo=UTC)
         # 10.0 kWh at 08:00 and 13.0 at 08:30: 1.5 kWh in each of the first two
         # intervals, and a row for 08:30-08:45, which holds the last reading.
         ingest_records(
-            [ReadingRecord("CLD00000001", start, {"kwh_import": 10.0}),
-             ReadingRecord("CLD00000001", start + timedelta(minutes=30), {"kwh_import": 13.0})],
+            [
+                ReadingRecord("CLD00000001", start, {"kwh_import": 10.0}),
+                ReadingRecord(
+                    "CLD00000001", start + timedelta(minutes=30), {"kwh_import": 13.0}
+                ),
+            ],
             source="api",
         )
 
-        computed = wait_until(lambda: EnergyInterval.objects.filter(device=device).count() == 3, 60)
+        computed = wait_until(
+            lambda: EnergyInterval.objects.filter(device=device).count() == 3, 60
+        )
     finally:
         worker.send_signal(signal.SIGTERM)
         output = worker.communicate(timeout=60)[0].decode()
@@ -57,7 +68,11 @@ def test_the_worker_recomputes_what_ingest_queues_and_stops_on_sigterm(device, t
     assert list(rows) == [1.5, 1.5, 0.0]
 
     assert worker.returncode == 0, output
-    events = [json.loads(line)["event"] for line in output.splitlines() if line.startswith("{")]
+    events = [
+        json.loads(line)["event"]
+        for line in output.splitlines()
+        if line.startswith("{")
+    ]
     assert "worker.start" in events and "worker.stop" in events
 
 
@@ -71,7 +86,9 @@ def test_portal_run_serves_and_stops_cleanly_on_ctrl_c(db, tmp_path):
         start_new_session=True,
     )
     try:
-        ready = wait_until(lambda: _status(f"http://127.0.0.1:{port}/health/ready") == 200, 90)
+        ready = wait_until(
+            lambda: _status(f"http://127.0.0.1:{port}/health/ready") == 200, 90
+        )
         assert ready, "portal run did not become ready within 90 s"
         assert _status(f"http://127.0.0.1:{port}/health") == 200
     finally:
@@ -82,8 +99,18 @@ def test_portal_run_serves_and_stops_cleanly_on_ctrl_c(db, tmp_path):
         output = run.communicate(timeout=60)[0].decode()
 
     assert run.returncode == 0, output
-    events = [json.loads(line)["event"] for line in output.splitlines() if line.startswith("{")]
-    for expected in ("startup.database", "startup.migrations", "startup.partitions", "startup.admin", "run.stopped"):
+    events = [
+        json.loads(line)["event"]
+        for line in output.splitlines()
+        if line.startswith("{")
+    ]
+    for expected in (
+        "startup.database",
+        "startup.migrations",
+        "startup.partitions",
+        "startup.admin",
+        "run.stopped",
+    ):
         assert expected in events, output
     # The generated admin password is printed once and kept under the var folder.
     assert "Password:" in output

@@ -11,7 +11,11 @@ SETUP = "import django; django.setup()"
 def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "portal.settings"}
     return subprocess.run(
-        [sys.executable, "-c", SETUP], env=base | env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", SETUP],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -20,7 +24,10 @@ def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     [
         ({}, "PORTAL_SECRET_KEY"),
         ({"PORTAL_SECRET_KEY": "x" * 50}, "PORTAL_ADMIN_PASSWORD"),
-        ({"PORTAL_SECRET_KEY": "x" * 50, "PORTAL_ADMIN_PASSWORD": "a-long-password"}, "DATABASE_URL"),
+        (
+            {"PORTAL_SECRET_KEY": "x" * 50, "PORTAL_ADMIN_PASSWORD": "a-long-password"},
+            "DATABASE_URL",
+        ),
     ],
 )
 def test_production_refuses_to_start_without_its_secrets(env, missing):
@@ -34,8 +41,17 @@ def test_production_refuses_to_start_without_its_secrets(env, missing):
     ("env", "message"),
     [
         ({"PORTAL_MODE": "server"}, "PORTAL_MODE must be one of client, admin"),
-        ({"PORTAL_ENV": "staging"}, "PORTAL_ENV must be one of development, production"),
-        ({"PORTAL_FUTURE_MARGIN_SECONDS": "soon", "DATABASE_URL": "postgresql://x@localhost/x"}, "PORTAL_FUTURE_MARGIN_SECONDS must be a whole number"),
+        (
+            {"PORTAL_ENV": "staging"},
+            "PORTAL_ENV must be one of development, production",
+        ),
+        (
+            {
+                "PORTAL_FUTURE_MARGIN_SECONDS": "soon",
+                "DATABASE_URL": "postgresql://x@localhost/x",
+            },
+            "PORTAL_FUTURE_MARGIN_SECONDS must be a whole number",
+        ),
     ],
 )
 def test_an_unknown_value_is_refused_with_the_variables_name(env, message):
@@ -58,6 +74,12 @@ def test_production_turns_on_secure_cookies_hsts_and_csp(tmp_path):
         "\"'self'\" in s.CONTENT_SECURITY_POLICY['DIRECTIVES']['default-src'])"
     )
     base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "portal.settings"}
-    result = subprocess.run([sys.executable, "-c", code], env=base | env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     assert result.stdout.split() == ["True", "True", "True", "True"], result.stderr

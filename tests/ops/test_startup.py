@@ -9,7 +9,9 @@ from portal.startup import prepare
 
 
 def test_the_default_admin_is_seeded_once(db, tmp_path):
-    created, generated = seed_default_admin("Boss@Example.com", "a-strong-pass-1", tmp_path)
+    created, generated = seed_default_admin(
+        "Boss@Example.com", "a-strong-pass-1", tmp_path
+    )
     again, _ = seed_default_admin("boss@example.com", "other-pass-22", tmp_path)
 
     assert (created, again, generated) == (True, False, None)
@@ -28,7 +30,9 @@ def test_without_a_password_one_is_generated_and_kept_privately(db, tmp_path):
     assert User.objects.get().check_password(generated)
 
 
-def test_a_deleted_default_admin_comes_back_only_when_no_account_has_the_email(db, tmp_path):
+def test_a_deleted_default_admin_comes_back_only_when_no_account_has_the_email(
+    db, tmp_path
+):
     seed_default_admin("admin@example.com", "a-strong-pass-1", tmp_path)
     User.objects.all().delete()
 
@@ -45,6 +49,11 @@ def test_prepare_logs_one_line_per_step(db, caplog, settings, tmp_path):
         prepare()
 
     events = [r.getMessage() for r in caplog.records if r.name == "portal.startup"]
-    assert events == ["startup.database", "startup.migrations", "startup.partitions", "startup.admin"]
+    assert events == [
+        "startup.database",
+        "startup.migrations",
+        "startup.partitions",
+        "startup.admin",
+    ]
     database = next(r for r in caplog.records if r.getMessage() == "startup.database")
     assert database.how in ("embedded", "url", "test-url")

@@ -37,8 +37,8 @@ class Command(BaseCommand):
                 state = "revoked" if key.revoked_at else "active"
                 self.stdout.write(f"{key.prefix}\t{key.name}\t{key.scope}\t{state}")
         else:
-            key = IngestKey.objects.filter(prefix=options["prefix"]).first()
-            if key is None:
+            found = IngestKey.objects.filter(prefix=options["prefix"]).first()
+            if found is None:
                 raise CommandError(f"no key with prefix {options['prefix']!r}")
-            revoke_key(key)
-            self.stdout.write(f"key {key.prefix} revoked")
+            revoke_key(found)
+            self.stdout.write(f"key {found.prefix} revoked")
