@@ -4,12 +4,16 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 
+from portal.web.rules import rule
 
+
+@rule("anonymous")
 def health(request: HttpRequest) -> JsonResponse:
     """The process is alive and answering."""
     return JsonResponse({"status": "ok"})
 
 
+@rule("anonymous")
 def ready(request: HttpRequest) -> JsonResponse:
     """The database answers and every migration is applied."""
     try:
