@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
+from django.db.models.functions import Now
 
 from portal.metering.energy import (
     INTERVAL,
@@ -65,31 +66,69 @@ def _or(value, default):  # type: ignore[no-untyped-def]
 
 
 def recompute_stale(limit: int = 100) -> int:
-    """Recompute the intervals of up to `limit` stale devices; return how many."""
-    done = 0
-    while done < limit and recompute_next_stale():
+    """Recompute the intervals of up to `limit` stale devices; return how many.
+
+    A device whose recomputation fails is logged and skipped for the rest of
+    this call, so one bad device cannot hold up the others."""
+    done, failed = 0, set[int]()
+    while done < limit:
+        try:
+            if not recompute_next_stale(skip=failed):
+                break
+        except RecomputeFailed as failure:
+            failed.add(failure.device_id)
+            continue
         done += 1
     return done
 
 
-def recompute_next_stale(device_id: int | None = None) -> bool:
+class RecomputeFailed(Exception):
+    def __init__(self, device_id: int) -> None:
+        super().__init__(f"recomputing device {device_id} failed")
+        self.device_id = device_id
+
+
+def recompute_next_stale(
+    device_id: int | None = None, skip: set[int] | frozenset[int] = frozenset()
+) -> bool:
     """Claim one stale device (any, or the one given) and bring its intervals up to
     date. Returns whether there was work. Safe with several workers: a claimed
     span is locked, and the others skip it."""
+    try:
+        return _recompute_claimed(device_id, skip)
+    except RecomputeFailed:
+        raise
+    except Exception as error:
+        failed = getattr(error, "device_id", None)
+        if failed is None:
+            raise
+        logger.exception("energy.recompute_failed", extra={"device_id": failed})
+        # Behind every other stale device, so the next passes try them first.
+        StaleSpan.objects.filter(device_id=failed).update(marked_at=Now())
+        raise RecomputeFailed(failed) from error
+
+
+def _recompute_claimed(device_id: int | None, skip: set[int] | frozenset[int]) -> bool:
     with transaction.atomic():
         spans = StaleSpan.objects.select_for_update(skip_locked=True).select_related(
             "device"
         )
         if device_id is not None:
             spans = spans.filter(device_id=device_id)
+        if skip:
+            spans = spans.exclude(device_id__in=skip)
         span = spans.order_by("marked_at").first()
         if span is None:
             return False
 
         started = time.perf_counter()
         device_id = span.device_id
-        replay = _replay(span.device, span.start, span.end)
-        _finish_span(span, replay)
+        try:
+            replay = _replay(span.device, span.start, span.end)
+            _finish_span(span, replay)
+        except Exception as error:
+            error.device_id = device_id  # type: ignore[attr-defined]
+            raise
 
     logger.info(
         "energy.recomputed",
@@ -145,7 +184,13 @@ def _replay(
     device: Device, changed_from: datetime, changed_to: datetime
 ) -> ReplayResult:
     begin, state = _checkpoint(device, changed_from)
-    engine = Engine(engine_settings(device), state=state)
+    try:
+        engine = Engine(engine_settings(device), state=state)
+    except (ValueError, KeyError, TypeError):
+        # A checkpoint this version cannot read: replay the device from scratch.
+        logger.warning("energy.checkpoint_unreadable", extra={"device_id": device.pk})
+        begin, state = None, None
+        engine = Engine(engine_settings(device))
     cursor = _Replay(device, engine, begin, interval_start(changed_to))
 
     for sample in _samples(device, begin):
