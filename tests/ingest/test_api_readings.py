@@ -297,3 +297,17 @@ def test_the_openapi_document_describes_the_batch(client):
         reading_schema["properties"]
     )
     assert client.get("/api/docs").status_code == 200
+
+
+def test_a_partition_is_made_for_a_month_never_seen_before(client, device, ingest_secret):
+    from django.db import connection
+
+    # A meter whose clock is still at the factory date.
+    old = {"device": "CLD00000001", "time": "2001-01-01T00:00:00Z", "kwh_import": 1.0}
+
+    answer = post(client, {"readings": [old]}, ingest_secret).json()
+
+    assert answer["accepted"] == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('metering_reading_200101') IS NOT NULL")
+        assert cursor.fetchone()[0] is True
