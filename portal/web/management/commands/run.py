@@ -16,7 +16,7 @@ logger = logging.getLogger("portal.run")
 
 
 class Command(BaseCommand):
-    help = "Start the web server and the worker together (development and single-machine use)."
+    help = "Start the web server and the worker together (one machine)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(

@@ -1,0 +1,196 @@
+"""The forms of the pages. They check input; the actions change things."""
+
+import zoneinfo
+from datetime import datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
+
+from portal.ingest.models import IngestKey
+from portal.lib.localtime import local_midnight
+from portal.metering.models import Device, Site
+from portal.web.charts import BUCKETS, ChartRange
+
+# --- sites and devices ------------------------------------------------------
+
+
+@cache
+def _timezone_choices() -> list[tuple[str, str]]:
+    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
+    return [("", "Choose a time zone"), *((z, z) for z in zones)]
+
+
+class SiteForm(forms.ModelForm):
+    timezone = forms.ChoiceField(
+        choices=_timezone_choices,
+        help_text="Days, months and bills follow this zone.",
+    )
+
+    class Meta:
+        model = Site
+        fields = ["name", "code", "timezone", "address"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"code": "A short, unique identifier used in links and the API."}
+
+    def changes(self) -> dict[str, object]:
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+DEVICE_ENGINE_FIELDS = (
+    "max_power_kw",
+    "jitter_tolerance_kwh",
+    "register_modulus_kwh",
+    "gap_seconds",
+)
+
+
+class DeviceForm(forms.ModelForm):
+    class Meta:
+        model = Device
+        fields = [
+            "site",
+            "name",
+            "external_id",
+            "model",
+            "serial",
+            "ct_ratio",
+            "pt_ratio",
+            "invert_sign",
+            *DEVICE_ENGINE_FIELDS,
+        ]
+        labels = {
+            "external_id": "External id",
+            "ct_ratio": "CT ratio",
+            "pt_ratio": "PT ratio",
+            "max_power_kw": "Largest believable power (kW)",
+            "jitter_tolerance_kwh": "Jitter tolerance (kWh)",
+            "register_modulus_kwh": "Register rolls over at (kWh)",
+            "gap_seconds": "A gap is longer than (seconds)",
+        }
+        help_texts = {
+            "external_id": "What the meter or its gateway calls itself; "
+            "readings name the device by it (or by its serial).",
+        }
+
+    def __init__(self, *args: object, sites: QuerySet[Site], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        for name in ("max_power_kw", "jitter_tolerance_kwh", "gap_seconds"):
+            self.fields[name].help_text = "Empty: the installation's default."
+
+    def changes(self) -> dict[str, object]:
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+    def general_fields(self) -> list[forms.BoundField]:
+        return [f for f in self if f.name not in DEVICE_ENGINE_FIELDS]
+
+    def engine_fields(self) -> list[forms.BoundField]:
+        return [f for f in self if f.name in DEVICE_ENGINE_FIELDS]
+
+
+class ActiveForm(forms.Form):
+    """Deactivate (the default) or reactivate a site or device."""
+
+    active = forms.BooleanField(required=False)
+
+
+# --- the device page --------------------------------------------------------
+
+PRESETS = {
+    "24h": ("24 hours", timedelta(hours=24)),
+    "7d": ("7 days", timedelta(days=7)),
+    "30d": ("30 days", timedelta(days=30)),
+    "1y": ("1 year", timedelta(days=365)),
+}
+DEFAULT_PRESET = "24h"
+MAX_CUSTOM_DAYS = 3660
+
+
+class RangeForm(forms.Form):
+    """The range of the device page's charts and of its CSV export: a preset
+    ending now, or whole local days of the site (both dates included)."""
+
+    range = forms.ChoiceField(
+        choices=[*((k, v[0]) for k, v in PRESETS.items()), ("custom", "Dates")],
+        required=False,
+    )
+    start = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    bucket = forms.ChoiceField(
+        choices=[("", "Automatic"), *BUCKETS], required=False, label="Energy per"
+    )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        # Dates typed in win over the preset the page was showing.
+        if data.get("start") or data.get("end"):
+            data["range"] = "custom"
+        if data.get("range") == "custom":
+            self._check_dates(data)
+        return data
+
+    def _check_dates(self, data: dict) -> None:
+        start, end = data.get("start"), data.get("end")
+        if start is None or end is None:
+            raise forms.ValidationError("Give both a first and a last day.")
+        if end < start:
+            raise forms.ValidationError("The last day is before the first.")
+        if (end - start).days >= MAX_CUSTOM_DAYS:
+            raise forms.ValidationError(f"At most {MAX_CUSTOM_DAYS} days at a time.")
+
+    def chart_range(self, tz: ZoneInfo, now: datetime) -> ChartRange:
+        """The range asked for; the default preset when the form is invalid."""
+        data = self._valid_data()
+        preset = self.chosen_preset()
+        if preset == "custom":
+            since = local_midnight(data["start"], tz)
+            until = local_midnight(data["end"] + timedelta(days=1), tz)
+            return ChartRange.between(since, until, tz)
+        return ChartRange.between(now - PRESETS[preset][1], now, tz)
+
+    def chosen_preset(self) -> str:
+        return self._valid_data().get("range") or DEFAULT_PRESET
+
+    def chosen_bucket(self) -> str:
+        return self._valid_data().get("bucket", "")
+
+    def _valid_data(self) -> dict:
+        return self.cleaned_data if self.is_valid() else {}
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        help_text="An Acuview data-log CSV export or the portal's own CSV export."
+    )
+
+    def clean_file(self):  # type: ignore[no-untyped-def]
+        upload = self.cleaned_data["file"]
+        limit = settings.PORTAL_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(too_large_message(upload.size, limit))
+        return upload
+
+
+def too_large_message(size: int, limit: int) -> str:
+    return (
+        f"The file is {filesizeformat(size)}; the limit is {filesizeformat(limit)}. "
+        "Split the export into shorter periods."
+    )
+
+
+# --- ingest keys ------------------------------------------------------------
+
+
+class KeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="Who or what uses it, e.g. “AXM-WEB2 plant room”."
+    )
+    scope = forms.ChoiceField(choices=IngestKey.Scope.choices)
