@@ -45,9 +45,17 @@ def test_every_api_operation_requires_authentication():
 
 
 def test_every_api_route_is_an_operation_or_the_public_documentation():
-    schema_paths = {path.removeprefix("/api/") for path in api.get_openapi_schema()["paths"]}
-    routes = [(route, p) for route, p in walk(get_resolver().url_patterns) if route.startswith("api/")]
+    schema_paths = {
+        path.removeprefix("/api/") for path in api.get_openapi_schema()["paths"]
+    }
+    routes = [
+        (route, p)
+        for route, p in walk(get_resolver().url_patterns)
+        if route.startswith("api/")
+    ]
 
     for route, pattern in routes:
-        as_openapi = route.removeprefix("api/").replace("<external_id>", "{external_id}")
+        as_openapi = route.removeprefix("api/").replace(
+            "<external_id>", "{external_id}"
+        )
         assert pattern.name in PUBLIC_API_ROUTES or as_openapi in schema_paths, route

@@ -42,7 +42,8 @@ class BatchOutcome:
     errors: list[RecordError] = field(default_factory=list)
     first_ts: datetime | None = None
     last_ts: datetime | None = None
-    device_ids: set[int] = field(default_factory=set)
+    device_ids: set[int] = field(default_factory=set)  # stored new readings
+    seen_device_ids: set[int] = field(default_factory=set)  # named by a record
 
     def reject(self, error: RecordError) -> None:
         self.rejected += 1
@@ -170,6 +171,9 @@ def _admit(
     clock_ahead: dict[int, datetime],
     outcome: BatchOutcome,
 ) -> None:
+    known = directory.get(record.device)
+    if known is not None:
+        outcome.seen_device_ids.add(known.pk)
     checked = directory.check(record)
     if isinstance(checked, str):
         outcome.reject(RecordError(index, record.device, "device", checked))
@@ -300,6 +304,7 @@ def _record_event(
         duration_ms=round(duration_ms, 3),
         errors=[error_dict(e) for e in outcome.errors],
         notes=notes,
+        device_ids=sorted(outcome.seen_device_ids),
     )
     if key is not None:
         IngestKey.objects.filter(pk=key.pk).update(last_used_at=received_at)

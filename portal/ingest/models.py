@@ -1,6 +1,8 @@
 """Ingest keys (who may send readings) and ingest events (what each batch did)."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 
@@ -59,6 +61,10 @@ class IngestEvent(models.Model):
     duration_ms = models.FloatField(default=0.0)
     errors = models.JSONField(default=list, blank=True)
     notes = models.JSONField(default=list, blank=True)
+    # Every device the batch named that exists, so a device's page can list
+    # the batches that touched it.
+    device_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [GinIndex(fields=["device_ids"], name="ingestevent_device_ids")]

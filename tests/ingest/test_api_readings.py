@@ -299,7 +299,9 @@ def test_the_openapi_document_describes_the_batch(client):
     assert client.get("/api/docs").status_code == 200
 
 
-def test_a_partition_is_made_for_a_month_never_seen_before(client, device, ingest_secret):
+def test_a_partition_is_made_for_a_month_never_seen_before(
+    client, device, ingest_secret
+):
     from django.db import connection
 
     # A meter whose clock is still at the factory date.
@@ -311,3 +313,15 @@ def test_a_partition_is_made_for_a_month_never_seen_before(client, device, inges
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('metering_reading_200101') IS NOT NULL")
         assert cursor.fetchone()[0] is True
+
+
+def test_the_ingest_event_names_the_devices_a_batch_touched(
+    client, device, ingest_secret
+):
+    post(
+        client,
+        {"readings": [reading(0, 1.0), reading(1, 2.0, device="NOPE")]},
+        ingest_secret,
+    )
+
+    assert IngestEvent.objects.get().device_ids == [device.pk]

@@ -70,15 +70,15 @@ def test_it_streams_the_readings_of_a_range_as_portal_csv(as_user, meter, feed):
     assert rows[1][1] == "2026-03-02T06:00:00Z"
 
 
-def test_an_export_imports_back_as_the_same_readings(as_user, meter, feed):
+def test_an_export_imports_back_as_the_same_readings(as_admin, meter, feed):
     feed(meter, START, 300, values=awkward)
     before = stored_rows(meter)
     exported = b"".join(
-        export(as_user, meter, start="2026-03-01", end="2026-03-03").streaming_content
+        export(as_admin, meter, start="2026-03-01", end="2026-03-03").streaming_content
     )
     Reading.objects.filter(device=meter).delete()
 
-    response = upload(as_user, meter, "export.csv", exported)
+    response = upload(as_admin, meter, "export.csv", exported)
 
     assert response.status_code == 200
     report = response.context["report"]
@@ -108,8 +108,8 @@ def test_an_export_with_a_bad_range_is_400(as_user, meter):
     assert b"The last day is before the first." in response.content
 
 
-def test_it_imports_an_acuview_export_and_shows_energy_at_once(as_user, meter):
-    response = upload(as_user, meter, SAMPLE.name, SAMPLE.read_bytes())
+def test_it_imports_an_acuview_export_and_shows_energy_at_once(as_admin, meter):
+    response = upload(as_admin, meter, SAMPLE.name, SAMPLE.read_bytes())
 
     report = response.context["report"]
     assert report.file_format == "acuview-csv"
@@ -121,11 +121,11 @@ def test_it_imports_an_acuview_export_and_shows_energy_at_once(as_user, meter):
     assert EnergyInterval.objects.filter(device=meter).exists()
 
 
-def test_the_report_lists_the_first_errors(as_user, meter):
+def test_the_report_lists_the_first_errors(as_admin, meter):
     content = b"device,time,kwh_import\r\nCLD00000009,2026-03-02T06:00:00Z,1.5\r\n"
     content += b"CLD00000009,yesterday,2\r\nOTHER,2026-03-02T06:01:00Z,2\r\n"
 
-    response = upload(as_user, meter, "mixed.csv", content)
+    response = upload(as_admin, meter, "mixed.csv", content)
 
     report = response.context["report"]
     assert (report.outcome.accepted, report.outcome.rejected) == (1, 2)
@@ -133,33 +133,33 @@ def test_the_report_lists_the_first_errors(as_user, meter):
     assert b"unknown device" in response.content
 
 
-def test_it_refuses_a_file_it_cannot_read(as_user, meter):
-    response = upload(as_user, meter, "report.pdf", b"%PDF-1.7 binary stuff")
+def test_it_refuses_a_file_it_cannot_read(as_admin, meter):
+    response = upload(as_admin, meter, "report.pdf", b"%PDF-1.7 binary stuff")
 
     assert response.status_code == 200
     assert "PDF" in response.context["form"].errors["file"][0]
     assert not IngestEvent.objects.exists()
 
 
-def test_it_refuses_a_file_over_the_upload_limit(as_user, meter, settings):
+def test_it_refuses_a_file_over_the_upload_limit(as_admin, meter, settings):
     settings.PORTAL_MAX_UPLOAD_BYTES = 1024
 
-    response = upload(as_user, meter, "big.csv", b"device,time\r\n" + b"x" * 5000)
+    response = upload(as_admin, meter, "big.csv", b"device,time\r\n" + b"x" * 5000)
 
     assert response.status_code == 413
     assert b"the limit is 1.0\xc2\xa0KB" in response.content
     assert not IngestEvent.objects.exists()
 
 
-def test_it_needs_a_file(as_user, meter):
-    response = as_user.post(reverse("device-import", args=[meter.external_id]), {})
+def test_it_needs_a_file(as_admin, meter):
+    response = as_admin.post(reverse("device-import", args=[meter.external_id]), {})
 
     assert response.context["form"].errors["file"]
 
 
 @pytest.mark.parametrize("target", ["", "section#device-import"])
-def test_the_import_page_answers_htmx_with_the_fragment(as_user, meter, target):
-    response = as_user.get(
+def test_the_import_page_answers_htmx_with_the_fragment(as_admin, meter, target):
+    response = as_admin.get(
         reverse("device-import", args=[meter.external_id]),
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET=target,
@@ -169,11 +169,11 @@ def test_the_import_page_answers_htmx_with_the_fragment(as_user, meter, target):
 
 
 def test_it_refuses_an_upload_whose_length_is_over_the_limit_before_reading_it(
-    as_user, meter, settings
+    as_admin, meter, settings
 ):
     settings.PORTAL_MAX_UPLOAD_BYTES = 1024
 
-    response = upload(as_user, meter, "huge.csv", b"x" * 100_000)
+    response = upload(as_admin, meter, "huge.csv", b"x" * 100_000)
 
     assert response.status_code == 413
     (error,) = response.context["form"].errors["file"]
@@ -186,6 +186,14 @@ def test_the_import_still_checks_the_csrf_token(member, meter):
     client.force_login(member)
 
     response = upload(client, meter, SAMPLE.name, SAMPLE.read_bytes())
+
+    assert response.status_code == 403
+    assert not IngestEvent.objects.exists()
+
+
+def test_a_user_who_is_not_an_admin_cannot_import(as_user, meter):
+    # Users see and export data; writing readings is an admin's job.
+    response = upload(as_user, meter, SAMPLE.name, SAMPLE.read_bytes())
 
     assert response.status_code == 403
     assert not IngestEvent.objects.exists()

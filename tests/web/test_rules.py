@@ -24,7 +24,7 @@ PAGES = {
     "device-edit": ("get", "admin"),
     "device-deactivate": ("post", "admin"),
     "device-export": ("get", "user"),
-    "device-import": ("get", "user"),
+    "device-import": ("get", "admin"),
     "ingest-events": ("get", "user"),
     "keys": ("get", "admin"),
     "key-revoke": ("post", "admin"),

@@ -6,7 +6,6 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from django.core.paginator import Page
-from django.db.models import Q
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -103,17 +102,11 @@ class DevicePage:
 
     @cached_property
     def ingest_events(self) -> list[IngestEvent]:
-        """Recent batches that named this device in their first errors.
-
-        An ingest event does not yet record the devices it stored readings
-        for; once it does (a `device_ids` array on IngestEvent), this lists
-        every batch that touched the device.
-        """
-        named = Q(errors__contains=[{"device": self.device.external_id}])
-        if self.device.serial:
-            named |= Q(errors__contains=[{"device": self.device.serial}])
+        """Recent batches that named this device, stored or rejected."""
         since = self.now - INGEST_EVENTS_LOOK_BACK
-        events = IngestEvent.objects.filter(named, received_at__gte=since)
+        events = IngestEvent.objects.filter(
+            device_ids__contains=[self.device.pk], received_at__gte=since
+        )
         events = events.select_related("key", "user")
         return list(events.order_by("-received_at")[:RECENT_INGEST_EVENTS])
 

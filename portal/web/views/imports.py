@@ -22,7 +22,7 @@ FIRST_ERRORS_SHOWN = 20
 RECOMPUTE_BUDGET_SECONDS = 20.0
 
 
-@rule("user")
+@rule("admin")
 @csrf_exempt  # checked by _import_page, once the upload limit is in place
 def device_import(request: HttpRequest, external_id: str) -> HttpResponse:
     # The CSRF check reads the body; the limit must be installed before it.
