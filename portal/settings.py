@@ -239,6 +239,7 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "procrastinate": {"level": "WARNING"},
         "gunicorn.access": {"level": "WARNING"},
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -123,3 +123,38 @@ def _status(url: str) -> int:
             return response.status
     except OSError:
         return 0
+
+
+def test_make_run_on_a_fresh_machine_starts_and_stops_its_own_database(tmp_path):
+    """What `make run` does with no DATABASE_URL: an embedded PostgreSQL under
+    the var folder, started with the portal and stopped by Ctrl-C."""
+    import os
+
+    port = free_port()
+    env = portal_env(tmp_path, PORTAL_ADMIN_PASSWORD="")
+    del env["DATABASE_URL"]
+    run = subprocess.Popen(
+        [*portal_command(), "run", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        ready = wait_until(
+            lambda: _status(f"http://127.0.0.1:{port}/health/ready") == 200, 120
+        )
+        pgdata = tmp_path / "var" / "pgdata"
+        assert ready, "portal run did not become ready within 120 s"
+        assert (pgdata / "postmaster.pid").exists()
+    finally:
+        os.killpg(run.pid, signal.SIGINT)
+        output = run.communicate(timeout=90)[0].decode()
+
+    assert run.returncode == 0, output
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    database = next(e for e in events if e["event"] == "startup.database")
+    assert database["how"] == "embedded"
+    assert "worker.stop" in [e["event"] for e in events]
+    # The last portal process to exit stopped the server.
+    assert wait_until(lambda: not (pgdata / "postmaster.pid").exists(), 30), output

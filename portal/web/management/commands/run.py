@@ -29,9 +29,13 @@ class Command(BaseCommand):
         serve = [sys.executable, "-m", "portal.cli", "serve", "--skip-prepare"]
         if options["bind"]:
             serve += ["--bind", options["bind"]]
+        # The children get their own session: Ctrl-C reaches only this process,
+        # which then stops each child with exactly one SIGTERM. A second signal
+        # would make the worker abandon the job in hand.
+        worker = [sys.executable, "-m", "portal.cli", "worker"]
         children = [
-            subprocess.Popen(serve),
-            subprocess.Popen([sys.executable, "-m", "portal.cli", "worker"]),
+            subprocess.Popen(serve, start_new_session=True),
+            subprocess.Popen(worker, start_new_session=True),
         ]
         logger.info("run.started", extra={"pids": [c.pid for c in children]})
 

@@ -54,5 +54,7 @@ class Command(BaseCommand):
                 "logconfig_dict": settings.LOGGING,
                 "limit_request_line": 8190,
                 "forwarded_allow_ips": "127.0.0.1,::1",
+                # No control socket in the user's home folder; stop with SIGTERM.
+                "control_socket_disable": True,
             }
         ).run()
