@@ -15,6 +15,7 @@ from portal.lib.env import (
     ConfigError,
     env_bool,
     env_choice,
+    env_datetime,
     env_float,
     env_int,
     env_list,
@@ -164,6 +165,12 @@ PORTAL_MAX_UPLOAD_BYTES = env_int("PORTAL_MAX_UPLOAD_BYTES", 200_000_000, minimu
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_TEMP_DIR = None
+
+# Readings before this instant are refused: a meter clock at its factory date.
+# It also bounds how many monthly partitions one batch can create.
+PORTAL_EARLIEST_READING = env_datetime(
+    "PORTAL_EARLIEST_READING", "2000-01-01T00:00:00Z"
+)
 
 # A reading stamped further ahead than this is refused: the meter's clock is wrong.
 PORTAL_FUTURE_MARGIN_SECONDS = env_int("PORTAL_FUTURE_MARGIN_SECONDS", 300, minimum=0)

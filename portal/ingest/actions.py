@@ -1,13 +1,17 @@
 """Every write of the ingest path: readings in, an ingest event out.
 
 A batch goes through `ingest_records`: records that fail are rejected with a
-reason and the rest are stored. Storing is one COPY into a staging table and
-one INSERT ... ON CONFLICT DO NOTHING that also widens the devices' stale
-spans, so a reading and the mark that its intervals need recomputing commit
+reason and the rest are stored. The batch's ingest event is opened first and
+each chunk of readings commits together with the event's counts, so the
+event always tells what is stored, even if the process dies half-way through
+a large file. Storing a chunk is one COPY into a staging table and one
+INSERT ... ON CONFLICT DO NOTHING that also widens the devices' stale spans,
+so a reading and the mark that its intervals need recomputing commit
 together.
 """
 
 import logging
+import math
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +32,7 @@ logger = logging.getLogger("portal.ingest")
 
 CHUNK_SIZE = 5000
 MAX_STORED_ERRORS = 50
+MAX_ECHOED_TEXT = 200
 
 _COLUMNS = ("device_id", "ts", *QUANTITIES)
 _COLUMN_LIST = ", ".join(_COLUMNS)
@@ -35,6 +40,10 @@ _COLUMN_LIST = ", ".join(_COLUMNS)
 
 @dataclass
 class BatchOutcome:
+    """What happened to a batch. `received` counts records (a reading, a line,
+    a snapshot); an error that dropped one field of a record that was still
+    stored is listed in `errors` but rejects nothing."""
+
     received: int = 0
     accepted: int = 0
     duplicates: int = 0
@@ -46,7 +55,8 @@ class BatchOutcome:
     seen_device_ids: set[int] = field(default_factory=set)  # named by a record
 
     def reject(self, error: RecordError) -> None:
-        self.rejected += 1
+        if not error.partial:
+            self.rejected += 1
         if len(self.errors) < MAX_STORED_ERRORS:
             self.errors.append(error)
 
@@ -57,42 +67,77 @@ class BatchOutcome:
             self.last_ts = ts
 
 
+def storable(text: str) -> bool:
+    """Whether PostgreSQL can hold this text (no NUL, no lone surrogates)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def clean_text(text: str | None) -> str | None:
+    """Text echoed back or stored from what a client sent: short and storable."""
+    if text is None:
+        return None
+    shortened = text[:MAX_ECHOED_TEXT] + ("…" if len(text) > MAX_ECHOED_TEXT else "")
+    shortened = shortened.replace("\x00", "\\0")
+    return shortened.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class DeviceDirectory:
     """Resolves the identifiers a source sends (external id or serial) to devices,
     remembering answers for the length of one import."""
 
     def __init__(self, restrict_to: Device | None = None) -> None:
         self._restrict_to = restrict_to
-        self._cache: dict[str, Device | None] = {}
+        self._cache: dict[str, Device | str | None] = {}
 
     def lookup(self, identifiers: Iterable[str]) -> None:
         missing = {i for i in identifiers if i not in self._cache}
+        for identifier in [i for i in missing if not storable(i)]:
+            missing.discard(identifier)
+            self._cache[identifier] = None
         if not missing:
             return
 
         found = Device.objects.filter(
             Q(external_id__in=missing) | Q(serial__in=missing)
-        )
+        ).select_related("site")
+        matches: dict[str, set[Device]] = {}
         for device in found:
-            for identifier in (device.external_id, device.serial):
-                if identifier in missing:
-                    self._cache.setdefault(identifier, device)
+            for identifier in {device.external_id, device.serial} & missing:
+                matches.setdefault(identifier, set()).add(device)
         for identifier in missing:
-            self._cache.setdefault(identifier, None)
+            devices = matches.get(identifier, set())
+            self._cache[identifier] = _only(devices, identifier)
 
     def get(self, identifier: str) -> Device | None:
-        return self._cache.get(identifier)
+        found = self._cache.get(identifier)
+        return found if isinstance(found, Device) else None
 
     def check(self, record: ReadingRecord) -> Device | str:
-        device = self.get(record.device)
-        if device is None:
-            return f"unknown device {record.device!r}"
-        if self._restrict_to is not None and device.pk != self._restrict_to.pk:
+        found = self._cache.get(record.device)
+        name = clean_text(record.device)
+        if isinstance(found, str):
+            return found
+        if found is None:
+            return f"unknown device {name!r}"
+        if self._restrict_to is not None and found.pk != self._restrict_to.pk:
             expected = self._restrict_to.external_id
-            return f"file names device {record.device!r}, not {expected!r}"
-        if not device.is_active:
-            return f"device {record.device!r} is deactivated"
-        return device
+            return f"file names device {name!r}, not {expected!r}"
+        if not found.is_active:
+            return f"device {name!r} is deactivated"
+        return found
+
+
+def _only(devices: set[Device], identifier: str) -> Device | str | None:
+    if len(devices) > 1:
+        names = ", ".join(sorted(d.external_id for d in devices))
+        return f"{identifier!r} names more than one device ({names}); fix their serials"
+    return next(iter(devices), None)
 
 
 def ingest_records(
@@ -111,21 +156,12 @@ def ingest_records(
     received_at = datetime.now(UTC)
     directory = directory or DeviceDirectory()
     outcome = BatchOutcome()
+    event = _open_event(source, key, user, bytes_received, filename, notes, received_at)
 
     for chunk in _chunks(items, CHUNK_SIZE):
-        _store_chunk(chunk, directory, outcome, received_at)
+        _store_chunk(chunk, directory, outcome, received_at, event)
 
-    event = _record_event(
-        outcome,
-        source,
-        key,
-        user,
-        bytes_received,
-        filename,
-        list(notes),
-        received_at,
-        started,
-    )
+    _close_event(event, outcome, key, started)
     _after_commit_recompute(outcome.device_ids)
     return event, outcome
 
@@ -138,37 +174,55 @@ def _chunks(
         yield chunk
 
 
+@dataclass
+class _Admission:
+    """The rows of one chunk that passed every check, and what they revealed."""
+
+    horizon: datetime
+    floor: datetime
+    rows: dict[tuple[int, datetime], tuple] = field(default_factory=dict)
+    clock_ahead: dict[int, datetime] = field(default_factory=dict)
+    clock_behind: dict[int, datetime] = field(default_factory=dict)
+
+
 def _store_chunk(
     chunk: list[ReadingRecord | RecordError],
     directory: DeviceDirectory,
     outcome: BatchOutcome,
     received_at: datetime,
+    event: IngestEvent,
 ) -> None:
-    outcome.received += len(chunk)
     directory.lookup(item.device for item in chunk if isinstance(item, ReadingRecord))
-    horizon = received_at + timedelta(seconds=settings.PORTAL_FUTURE_MARGIN_SECONDS)
-
-    rows: dict[tuple[int, datetime], tuple] = {}
-    clock_ahead: dict[int, datetime] = {}
-    for index, item in enumerate(chunk, start=outcome.received - len(chunk)):
+    admission = _Admission(
+        horizon=received_at + timedelta(seconds=settings.PORTAL_FUTURE_MARGIN_SECONDS),
+        floor=settings.PORTAL_EARLIEST_READING,
+    )
+    position = outcome.received
+    for item in chunk:
         if isinstance(item, RecordError):
+            outcome.received += 0 if item.partial else 1
             outcome.reject(item)
             continue
-        _admit(item, index, directory, horizon, rows, clock_ahead, outcome)
+        outcome.received += 1
+        index = position if item.index is None else item.index
+        _admit(item, index, directory, admission, outcome)
+        position += 1
 
+    # Partitions first, in their own short transaction: creating one locks the
+    # readings table, which must not stay locked while a large file streams.
+    ensure_partitions(month_of(row[1]) for row in admission.rows.values())
     with transaction.atomic():
-        _note_clock_ahead(clock_ahead, horizon)
-        if rows:
-            _write_rows(list(rows.values()), outcome)
+        _note_clock_problems(admission)
+        if admission.rows:
+            _write_rows(list(admission.rows.values()), outcome)
+        _save_counts(event, outcome)
 
 
 def _admit(
     record: ReadingRecord,
     index: int,
     directory: DeviceDirectory,
-    horizon: datetime,
-    rows: dict[tuple[int, datetime], tuple],
-    clock_ahead: dict[int, datetime],
+    admission: _Admission,
     outcome: BatchOutcome,
 ) -> None:
     known = directory.get(record.device)
@@ -179,26 +233,53 @@ def _admit(
         outcome.reject(RecordError(index, record.device, "device", checked))
         return
 
-    if record.ts > horizon:
-        clock_ahead.setdefault(checked.pk, record.ts)
-        reason = (
-            f"time {record.ts.isoformat()} is ahead of the server clock "
-            "(meter clock wrong?)"
-        )
-        outcome.reject(RecordError(index, record.device, "time", reason))
+    problem = _time_problem(record.ts, checked, admission)
+    if problem is not None:
+        outcome.reject(RecordError(index, record.device, "time", problem))
+        return
+    unusable = _unusable_value(record.values)
+    if unusable is not None:
+        outcome.reject(RecordError(index, record.device, *unusable))
         return
 
     row_key = (checked.pk, record.ts)
-    if row_key in rows:
+    if row_key in admission.rows:
         # The same instant twice in one batch is one reading sent twice.
         outcome.duplicates += 1
         return
 
-    values = record.values
-    if checked.invert_sign:
-        values = _inverted(values)
-    rows[row_key] = (checked.pk, record.ts, *(values.get(q) for q in QUANTITIES))
+    values = _inverted(record.values) if checked.invert_sign else record.values
+    admission.rows[row_key] = (
+        checked.pk,
+        record.ts,
+        *(values.get(q) for q in QUANTITIES),
+    )
     outcome.span(record.ts)
+
+
+def _time_problem(ts: datetime, device: Device, admission: _Admission) -> str | None:
+    if ts > admission.horizon:
+        admission.clock_ahead.setdefault(device.pk, ts)
+        return (
+            f"time {ts.isoformat()} is ahead of the server clock (meter clock wrong?)"
+        )
+    if ts < admission.floor:
+        admission.clock_behind.setdefault(device.pk, ts)
+        return (
+            f"time {ts.isoformat()} is before {admission.floor.date().isoformat()}, "
+            "the earliest reading accepted (meter clock at a factory date?)"
+        )
+    return None
+
+
+def _unusable_value(values: dict[str, float]) -> tuple[str | None, str] | None:
+    """A record must carry at least one value, and every value must be finite."""
+    if not values:
+        return None, "no values"
+    for name, value in values.items():
+        if not math.isfinite(value):
+            return name, "not a finite number"
+    return None
 
 
 def _inverted(values: dict[str, float]) -> dict[str, float]:
@@ -219,8 +300,6 @@ def _inverted(values: dict[str, float]) -> dict[str, float]:
 
 
 def _write_rows(rows: list[tuple], outcome: BatchOutcome) -> None:
-    ensure_partitions(month_of(row[1]) for row in rows)
-
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS ingest_staging "
@@ -233,8 +312,9 @@ def _write_rows(rows: list[tuple], outcome: BatchOutcome) -> None:
         cursor.execute(_INSERT_AND_MARK_STALE)
         inserted = cursor.fetchall()
 
-    outcome.accepted += sum(count for _, count in inserted)
-    outcome.duplicates += len(rows) - sum(count for _, count in inserted)
+    stored = sum(count for _, count in inserted)
+    outcome.accepted += stored
+    outcome.duplicates += len(rows) - stored
     outcome.device_ids.update(device_id for device_id, _ in inserted)
 
 
@@ -258,8 +338,8 @@ SELECT device_id, count(*) FROM inserted GROUP BY device_id
 """
 
 
-def _note_clock_ahead(clock_ahead: dict[int, datetime], horizon: datetime) -> None:
-    """One quality event per device and batch, not one per rejected reading."""
+def _note_clock_problems(admission: _Admission) -> None:
+    """One quality event per device and chunk, not one per rejected reading."""
     events = [
         QualityEvent(
             device_id=device_id,
@@ -267,72 +347,109 @@ def _note_clock_ahead(clock_ahead: dict[int, datetime], horizon: datetime) -> No
             kind=QualityEvent.Kind.CLOCK_AHEAD,
             detail=(
                 f"reading stamped {ts.isoformat()} is later than "
-                f"{horizon.isoformat()}; refused"
+                f"{admission.horizon.isoformat()}; refused"
             ),
             origin=QualityEvent.Origin.INGEST,
         )
-        for device_id, ts in clock_ahead.items()
+        for device_id, ts in admission.clock_ahead.items()
+    ]
+    events += [
+        QualityEvent(
+            device_id=device_id,
+            ts=ts,
+            kind=QualityEvent.Kind.CLOCK_BEHIND,
+            detail=(
+                f"reading stamped {ts.isoformat()} is earlier than "
+                f"{admission.floor.isoformat()}; refused"
+            ),
+            origin=QualityEvent.Origin.INGEST,
+        )
+        for device_id, ts in admission.clock_behind.items()
     ]
     QualityEvent.objects.bulk_create(events)
 
 
-def _record_event(
-    outcome: BatchOutcome,
+def _open_event(
     source: str,
     key: IngestKey | None,
     user,  # type: ignore[no-untyped-def]
     bytes_received: int,
     filename: str,
-    notes: list[str],
+    notes: Iterable[str],
     received_at: datetime,
-    started: float,
 ) -> IngestEvent:
-    duration_ms = (time.perf_counter() - started) * 1000
-    event = IngestEvent.objects.create(
+    return IngestEvent.objects.create(
         received_at=received_at,
         source=source,
         key=key,
         user=user if user is not None and user.is_authenticated else None,
-        filename=filename[:255],
-        received=outcome.received,
-        accepted=outcome.accepted,
-        duplicates=outcome.duplicates,
-        rejected=outcome.rejected,
-        first_ts=outcome.first_ts,
-        last_ts=outcome.last_ts,
+        filename=clean_text(filename[:255]) or "",
         bytes=bytes_received,
-        duration_ms=round(duration_ms, 3),
-        errors=[error_dict(e) for e in outcome.errors],
-        notes=notes,
-        device_ids=sorted(outcome.seen_device_ids),
+        notes=[clean_text(note) for note in notes],
     )
+
+
+def _save_counts(event: IngestEvent, outcome: BatchOutcome) -> None:
+    event.received = outcome.received
+    event.accepted = outcome.accepted
+    event.duplicates = outcome.duplicates
+    event.rejected = outcome.rejected
+    event.first_ts = outcome.first_ts
+    event.last_ts = outcome.last_ts
+    event.errors = [error_dict(e) for e in outcome.errors]
+    event.device_ids = sorted(outcome.seen_device_ids)
+    event.save(
+        update_fields=[
+            "received",
+            "accepted",
+            "duplicates",
+            "rejected",
+            "first_ts",
+            "last_ts",
+            "errors",
+            "device_ids",
+        ]
+    )
+
+
+def _close_event(
+    event: IngestEvent, outcome: BatchOutcome, key: IngestKey | None, started: float
+) -> None:
+    duration_ms = (time.perf_counter() - started) * 1000
+    event.duration_ms = round(duration_ms, 3)
+    if outcome.received == 0:
+        _save_counts(event, outcome)  # an empty batch stored no chunk
+    event.save(update_fields=["duration_ms"])
     if key is not None:
-        IngestKey.objects.filter(pk=key.pk).update(last_used_at=received_at)
+        IngestKey.objects.filter(pk=key.pk).update(last_used_at=event.received_at)
 
     logger.info(
         "ingest.batch",
         extra={
-            "source": source,
+            "source": event.source,
             "ingest_event_id": event.pk,
             "key_id": key.pk if key else None,
             "received": outcome.received,
             "accepted": outcome.accepted,
             "duplicates": outcome.duplicates,
             "rejected": outcome.rejected,
-            "bytes": bytes_received,
+            "bytes": event.bytes,
             "ms": round(duration_ms, 1),
         },
     )
-    return event
 
 
 def error_dict(error: RecordError) -> dict[str, object]:
-    return {
+    """An error as answered to the client and stored on the event."""
+    answer: dict[str, object] = {
         "index": error.index,
-        "device": error.device,
-        "field": error.field,
-        "reason": error.reason,
+        "device": clean_text(error.device),
+        "field": clean_text(error.field),
+        "reason": clean_text(error.reason),
     }
+    if error.partial:
+        answer["partial"] = True
+    return answer
 
 
 def _after_commit_recompute(device_ids: set[int]) -> None:

@@ -32,6 +32,10 @@ def _json_body(request: HttpRequest) -> Any:
             400,
             f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}",
         ) from None
+    except RecursionError:
+        raise HttpError(400, "malformed JSON: nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of thousands of digits
+        raise HttpError(400, f"malformed JSON: {error}") from None
 
 
 def _check_batch_size(count: int) -> None:
@@ -121,6 +125,6 @@ def _snapshots_body(request: HttpRequest) -> Any:
         lines = [line for line in text.splitlines() if line.strip()]
         try:
             return [json.loads(line) for line in lines]
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
             pass  # not JSON lines; report it as one JSON document below
     return _json_body(request)

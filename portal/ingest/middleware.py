@@ -38,6 +38,10 @@ class ApiBodyMiddleware:
 
     def _load_body(self, request: HttpRequest) -> HttpResponse | None:
         limit = settings.PORTAL_MAX_BODY_BYTES
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            detail = "send the body with a Content-Length, not chunked"
+            return JsonResponse({"detail": detail}, status=411)
+
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if not declared.isdigit():
             return JsonResponse(
@@ -85,4 +89,6 @@ def _gunzip(data: bytes, limit: int) -> bytes:
         raise OverflowError
     if not inflater.eof:
         raise zlib.error("truncated gzip stream")
+    if inflater.unused_data:
+        raise zlib.error("data after the end of the gzip stream")
     return bytes(out)

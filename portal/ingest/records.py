@@ -29,7 +29,7 @@ import itertools
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Final
 
@@ -47,6 +47,9 @@ class ReadingRecord:
     device: str  # the identifier the source gave (external id or meter serial)
     ts: datetime  # aware, UTC
     values: dict[str, float]  # canonical quantity name -> value; only those present
+    # Where the record stands in its upload (as RecordError.index), so that an
+    # error found later, an unknown device say, points at the right place.
+    index: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,9 @@ class RecordError:
     device: str | None
     field: str | None  # canonical name, "time", "device", or a header name
     reason: str
+    # True when only this field was dropped and the record's other values
+    # were kept: the record is not rejected, the error is still reported.
+    partial: bool = field(default=False, compare=False)
 
 
 # --- values -----------------------------------------------------------------

@@ -5,7 +5,7 @@ is rejected with its reason and the rest of the batch is stored. The pydantic
 models below are the documented shape (OpenAPI) and validate each record.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from pydantic import (
@@ -13,10 +13,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
     ValidationError,
     create_model,
 )
 
+from portal.ingest.actions import storable
 from portal.ingest.records import ReadingRecord, RecordError, check_value
 from portal.metering.quantities import QUANTITIES
 
@@ -44,7 +46,8 @@ ReadingIn = create_model(  # type: ignore[call-overload]
     __base__=_ReadingBase,
     **{
         name: (
-            float | None,
+            # Strict: true, false and "12.5" are not numbers in a batch.
+            StrictFloat | None,
             Field(default=None, description=_QUANTITY_HELP.get(name, name)),
         )
         for name in QUANTITIES
@@ -95,7 +98,14 @@ def read_record(index: int, item: Any) -> ReadingRecord | RecordError:
         except ValueError as error:
             return RecordError(index, device, name, str(error))
 
-    return ReadingRecord(device=parsed.device, ts=_utc(parsed.time), values=values)
+    if not storable(parsed.device):
+        reason = "device id holds characters no device has"
+        return RecordError(index, None, "device", reason)
+    try:
+        ts = parsed.time.astimezone(UTC)
+    except OverflowError:
+        return RecordError(index, device, "time", "time out of range")
+    return ReadingRecord(device=parsed.device, ts=ts, values=values, index=index)
 
 
 def _first_error(index: int, device: str | None, error: ValidationError) -> RecordError:
@@ -113,7 +123,3 @@ def _first_error(index: int, device: str | None, error: ValidationError) -> Reco
     else:
         reason = detail["msg"]
     return RecordError(index, device, field, reason)
-
-
-def _utc(ts: datetime) -> datetime:
-    return ts.astimezone(UTC)

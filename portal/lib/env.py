@@ -7,6 +7,7 @@ silently falling back to a default.
 
 import os
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 
 class ConfigError(Exception):
@@ -66,6 +67,18 @@ def env_choice(name: str, default: str, choices: Iterable[str]) -> str:
     if value not in allowed:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
     return value
+
+
+def env_datetime(name: str, default: str) -> datetime:
+    """An ISO 8601 instant; a date alone means midnight UTC."""
+    raw = env_str(name, default)
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be an ISO 8601 date or instant, not {raw!r}"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def env_list(name: str, default: str = "") -> list[str]:

@@ -18,6 +18,8 @@ def visible_devices(request: HttpRequest) -> QuerySet[Device]:
 def device_or_404(request: HttpRequest, external_id: str) -> Device:
     """A device the caller may see; any other answer is 404, so that a caller
     cannot tell a device it may not see from one that does not exist."""
+    if "\x00" in external_id:
+        raise Http404("no such device")
     device = visible_devices(request).filter(external_id=external_id).first()
     if device is None:
         raise Http404(f"no device {external_id!r}")

@@ -20,7 +20,7 @@ readings that can have changed, from a stored checkpoint:
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models.functions import Now
@@ -295,6 +295,12 @@ class _Replay:
         state = self.engine.state()
         converged_at = None
         boundary = self.current
+        spread_limit = timedelta(seconds=self.engine.settings.max_spread_seconds)
+        if here - boundary > spread_limit:
+            # A gap too long to spread has no rows inside it: only the interval
+            # the replay is leaving gets its end state.
+            self.end_states[boundary] = state
+            return None
         while boundary < here:
             self.end_states[boundary] = state
             if converged_at is None and self._matches_old(boundary, state):

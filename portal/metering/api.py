@@ -87,6 +87,8 @@ def device_energy(
 
 
 def _check_span(start: date, end: date, bucket: str) -> None:
+    if start.year < 1900 or end.year > 9000:
+        raise HttpError(400, "start and end must lie between the years 1900 and 9000")
     if end <= start:
         raise HttpError(400, "end must be after start")
     if (end - start).days > MAX_DAYS[bucket]:
@@ -145,7 +147,7 @@ def _instant(value: str, tz: ZoneInfo, name: str) -> datetime:
         if len(value) == 10:
             return local_midnight(date.fromisoformat(value), tz)
         return _aware(datetime.fromisoformat(value), name)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise HttpError(
             400, f"{name} must be YYYY-MM-DD or ISO 8601 with an offset"
         ) from None
@@ -156,7 +158,10 @@ def _aware(value: datetime, name: str) -> datetime:
         raise HttpError(
             400, f"{name} needs a UTC offset, e.g. 2026-03-02T10:00:00+02:00"
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise HttpError(400, f"{name} is out of range") from None
 
 
 def _reading_out(row: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,9 @@ tolerance:
 - A drop whose wrapped rise (modulus - baseline + value) is plausible is a
   rollover and is booked at once.
 - Any other drop, and any implausible rise, is held pending; the register's
-  next reading decides it. A drop to near zero that the next reading confirms
+  next reading decides it. "Near zero" is at most ``reset_band``, or twice
+  what the register was counting recently over the time since the baseline,
+  whichever is more. A drop to near zero that the next reading confirms
   is a counter reset (the value read after the reset is booked); one that the
   next reading contradicts by returning to the old level is a glitch. Another
   jump that the next reading continues from is a preset (the baseline moves,
@@ -26,7 +28,9 @@ tolerance:
   decode error. A follow-up that fits neither rejects the pending reading and
   is judged afresh against the old baseline.
 - A segment between consecutive readings longer than ``gap_seconds`` is a gap:
-  its energy is still spread, but it adds nothing to ``covered_seconds``.
+  its energy is still spread, but it adds nothing to ``covered_seconds``. One
+  longer than ``max_spread_seconds`` is not spread at all: the registers start
+  afresh after it.
 - Negative power while import rises and export does not hints at reversed CTs;
   it is reported at most once per 24 hours of readings.
 
@@ -68,7 +72,7 @@ DECISION_KINDS = (
 # A reversed CT shows on every reading; one decision a day is enough to act on.
 NEGATIVE_IMPORT_EVERY = timedelta(hours=24)
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def interval_start(ts: datetime) -> datetime:
@@ -95,6 +99,12 @@ class EngineSettings:
     max_power_kw: float = 10_000.0
     register_modulus: float = 100_000_000.0
     gap_seconds: float = 3600.0
+    # What a register may read soon after it was cleared, when its recent rate
+    # says nothing more (see _reset_band).
+    reset_band: float = 10.0
+    # A gap longer than this (a clock at the factory date, a meter back after
+    # years) is not spread: the register starts afresh after it.
+    max_spread_seconds: float = 400 * 86400.0
 
 
 @dataclass
@@ -135,6 +145,8 @@ class _Register:
     # at one, because a follow-up that fits neither level rejects the older
     # reading before the follow-up itself is judged.
     pending: list[tuple[datetime, float]] = field(default_factory=list)
+    # kW of the last ordinary rise: how fast the register was counting.
+    rate_kw: float | None = None
 
 
 class Engine:
@@ -188,6 +200,7 @@ class Engine:
                     "base_ts": _iso(register.base_ts),
                     "last": register.last,
                     "pending": [[_iso(ts), value] for ts, value in register.pending],
+                    "rate_kw": register.rate_kw,
                 }
                 for name, register in self._registers.items()
             },
@@ -207,6 +220,7 @@ class Engine:
             register.pending = [
                 (_require_ts(ts), float(value)) for ts, value in saved["pending"]
             ]
+            register.rate_kw = _float_or_none(saved["rate_kw"])
 
     # Segments, coverage and per-reading counts.
 
@@ -216,6 +230,14 @@ class Engine:
 
         start = self._last_ts
         seconds = (ts - start).total_seconds()
+        if seconds > self.settings.max_spread_seconds:
+            detail = (
+                f"no reading for {seconds / 86400:.0f} days between {_iso(start)} "
+                f"and {_iso(ts)}; too long to spread, so the registers start "
+                "afresh after it and nothing is booked across it"
+            )
+            self._decide(ts, "gap", None, detail, [interval_start(ts)])
+            return
         is_gap = seconds > self.settings.gap_seconds
         touched = []
         for interval, overlap in _overlaps(start, ts):
@@ -267,8 +289,9 @@ class Engine:
     def _judge(self, name: str, ts: datetime, value: float) -> None:
         register = self._registers[name]
         register.last = value
-        if register.base is None:
+        if register.base is None or self._beyond_spread(register, ts):
             register.base, register.base_ts = value, ts
+            register.pending, register.rate_kw = [], None
         elif register.pending:
             self._resolve(name, register, ts, value)
         else:
@@ -316,8 +339,31 @@ class Engine:
     ) -> list[datetime]:
         assert register.base_ts is not None
         touched = self._spread(name, amount, register.base_ts, ts, kind)
+        hours = (ts - register.base_ts).total_seconds() / 3600
+        register.rate_kw = amount / hours if hours > 0 else register.rate_kw
         register.base, register.base_ts = value, ts
         return touched
+
+    def _beyond_spread(self, register: _Register, ts: datetime) -> bool:
+        if register.base_ts is None:
+            return False
+        elapsed = (ts - register.base_ts).total_seconds()
+        return elapsed > self.settings.max_spread_seconds
+
+    def _reset_band(self, register: _Register, at: datetime) -> float:
+        """How high a register may read after a clear and still count as near zero.
+
+        Twice what it was counting at recently, over the time since the
+        baseline, and never less than ``reset_band``: a reset during a busy
+        hour reads hundreds of kWh, while a preset down to 2,000 kWh on a
+        meter counting 40 kW must not pass for one. Never more than the
+        ceiling.
+        """
+        assert register.base_ts is not None
+        hours = (at - register.base_ts).total_seconds() / 3600
+        recent = 2 * (register.rate_kw or 0.0) * hours
+        band = max(self.settings.reset_band, recent)
+        return min(band, self._limit(register.base_ts, at))
 
     def _resolve(
         self, name: str, register: _Register, ts: datetime, value: float
@@ -350,8 +396,8 @@ class Engine:
         pending_ts, pending_value = suspect
         value = follow_up[1]
         base = register.base
-        near_zero = pending_value < base and 0 <= pending_value <= self._limit(
-            register.base_ts, pending_ts
+        near_zero = 0 <= pending_value < base and pending_value <= self._reset_band(
+            register, pending_ts
         )
         verb = "jumped" if pending_value > base else "fell"
         prefix = (

@@ -20,6 +20,11 @@ CODE_VALIDATOR = RegexValidator(
     "Use letters, digits, '.', '_' or '-' "
     "(at most 64, starting with a letter or digit).",
 )
+IDENTIFIER_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_./:-]{0,127}$",
+    "Use letters, digits, '.', '_', '/', ':' or '-' "
+    "(at most 128, starting with a letter or digit).",
+)
 
 
 def validate_timezone(value: str) -> None:
@@ -53,7 +58,7 @@ class Device(models.Model):
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="devices")
     external_id = models.CharField(
-        max_length=128, unique=True, validators=[CODE_VALIDATOR]
+        max_length=128, unique=True, validators=[IDENTIFIER_VALIDATOR]
     )
     name = models.CharField(max_length=200)
     model = models.CharField(max_length=64, blank=True)
@@ -87,6 +92,21 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.external_id})"
+
+    def clean(self) -> None:
+        """Readings name a device by external id or serial: no identifier may
+        name two devices, or a reading could land on either."""
+        others = Device.objects.exclude(pk=self.pk)
+        errors = {}
+        if self.serial and (
+            others.filter(serial=self.serial).exists()
+            or others.filter(external_id=self.serial).exists()
+        ):
+            errors["serial"] = "Another device already answers to this serial."
+        if others.filter(serial=self.external_id).exists():
+            errors["external_id"] = "Another device has this as its serial."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Reading(models.Model):
@@ -172,6 +192,7 @@ class QualityEvent(models.Model):
         JITTER = "jitter", "Jitter"
         GAP = "gap", "Gap"
         CLOCK_AHEAD = "clock_ahead", "Clock ahead"
+        CLOCK_BEHIND = "clock_behind", "Clock behind"
         SENTINEL_VALUE = "sentinel_value", "Sentinel value"
         NEGATIVE_IMPORT = "negative_import", "Negative import"
 

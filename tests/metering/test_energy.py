@@ -652,3 +652,51 @@ def test_unknown_state_version_is_refused():
 
     with pytest.raises(ValueError, match="version"):
         Engine(EngineSettings(), state=state)
+
+
+def at_quarter(n: int) -> datetime:
+    return T0 + timedelta(minutes=15 * n)
+
+
+def feed_import(
+    settings: EngineSettings, values: list[float], when=at_quarter
+) -> Engine:
+    engine = Engine(settings)
+    for n, value in enumerate(values):
+        engine.feed(Sample(when(n), (value, None, None, None)))
+    return engine
+
+
+def test_a_drop_to_a_level_the_meter_could_not_have_counted_since_a_clear_is_a_preset():
+    # Counting 10 kWh a quarter hour (40 kW), the register reads 2000 after
+    # 50010: far more than twice 40 kW over 15 minutes (20 kWh) could count
+    # since a clear, so it is a preset down, not a reset. Energy: 10 before,
+    # nothing for the jump, then 10 + 10: 30 kWh.
+    engine = feed_import(EngineSettings(), [50_000.0, 50_010.0, 2000.0, 2010.0, 2020.0])
+
+    assert total(engine) == pytest.approx(30.0)
+    assert [d.kind for d in engine.decisions] == ["register_preset"]
+
+
+def test_a_reset_on_a_busy_meter_still_counts_from_zero():
+    # Counting 500 kWh a quarter hour (2 MW), a clear is followed by 100 kWh:
+    # within twice 2 MW over 15 minutes (1000 kWh), so near zero. Energy: 500,
+    # then the 100 counted since the clear, then 500: 1100 kWh.
+    engine = feed_import(EngineSettings(), [100_000.0, 100_500.0, 100.0, 600.0])
+
+    assert total(engine) == pytest.approx(1100.0)
+    assert [d.kind for d in engine.decisions] == ["counter_reset"]
+
+
+def test_a_gap_of_years_is_not_spread_and_the_register_starts_afresh():
+    # A clock at the factory date (2001), then the real time: 25 years apart.
+    # Only the rise after the real time is energy: 200.0 -> 201.5 = 1.5 kWh.
+    times = [datetime(2001, 1, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)]
+    times.append(times[1] + timedelta(minutes=15))
+    engine = Engine(EngineSettings())
+    for ts, value in zip(times, [100.0, 200.0, 201.5], strict=True):
+        engine.feed(Sample(ts, (value, None, None, None)))
+
+    assert total(engine) == pytest.approx(1.5)
+    assert len(engine.intervals) <= 3  # no rows for the 25 years between
+    assert [d.kind for d in engine.decisions] == ["gap"]

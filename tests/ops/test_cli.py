@@ -110,3 +110,29 @@ def test_every_command_has_help(tmp_path, command):
 
     assert result.returncode == 0
     assert "usage:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("serve", "--bind", "127.0.0.1:99999"), "port from 1 to 65535"),
+        (("serve", "--bind", "nonsense"), "HOST:PORT"),
+        (("worker", "--concurrency", "0"), "at least 1"),
+    ],
+)
+def test_bad_service_options_are_one_line_errors(tmp_path, args, message):
+    result = portal(tmp_path, *args)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr.strip().splitlines()[-1]
+
+
+def test_revoking_a_key_twice_says_so(tmp_path):
+    secret = portal(tmp_path, "keys", "create", "--name", "k").stdout.strip()
+
+    first = portal(tmp_path, "keys", "revoke", secret[:12])
+    second = portal(tmp_path, "keys", "revoke", secret[:12])
+
+    assert "revoked" in first.stdout
+    assert "already revoked" in second.stdout

@@ -41,7 +41,7 @@ Rules:
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import BinaryIO, Final
 from zoneinfo import ZoneInfo
@@ -243,7 +243,7 @@ class AcuviewCsv:
             return
 
         values: dict[str, float] = {}
-        errors = 0
+        errors: list[RecordError] = []
         for column in layout.columns:
             text = cells[column.index] if column.index < len(cells) else ""
             if not text:
@@ -253,13 +253,17 @@ class AcuviewCsv:
             try:
                 raw = check_value(column.quantity, text)
             except ValueError as error:
-                errors += 1
-                yield RecordError(number, self.device, column.quantity, str(error))
+                errors.append(
+                    RecordError(number, self.device, column.quantity, str(error))
+                )
                 continue
             values[column.quantity] = rescale(raw, column.power)
 
+        # A bad cell drops that value only; the line is rejected when none is left.
+        for error in errors:
+            yield replace(error, partial=bool(values))
         if values:
-            yield ReadingRecord(self.device, ts, values)
+            yield ReadingRecord(self.device, ts, values, index=number)
         elif not errors:
             yield RecordError(number, self.device, None, "no values")
 
@@ -290,7 +294,10 @@ class AcuviewCsv:
         if ambiguous:
             self.ambiguous_resolved += 1
             aware = aware.replace(fold=1 if self._second_pass else 0)
-        return aware.astimezone(UTC)
+        try:
+            return aware.astimezone(UTC)
+        except OverflowError:
+            return "time out of range"
 
     def _went_back_within_repeated_hour(self, local: datetime) -> bool:
         previous = self._previous_local

@@ -61,6 +61,8 @@ The canonical names themselves (`p_kw`, `kwh_import`) are accepted too; the
 table lives in `portal.ingest.records.ALIASES`.
 """
 
+import math
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from portal.ingest.records import (
@@ -125,7 +127,10 @@ def _timestamp(raw: object) -> datetime | str:
         return "timestamp is not ISO 8601"
     if ts.utcoffset() is None:
         return "timestamp has no UTC offset (the zone is missing)"
-    return ts.astimezone(UTC)
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        return "timestamp out of range"
 
 
 def _read_values(
@@ -151,9 +156,15 @@ def _read_values(
         except ValueError as error:
             errors.append(RecordError(index, device, quantity, str(error)))
             continue
-        values[quantity] = rescale(raw, power)
+        value = rescale(raw, power)
+        if not math.isfinite(value):
+            reason = "not a finite number after unit conversion"
+            errors.append(RecordError(index, device, quantity, reason))
+            continue
+        values[quantity] = value
 
-    return values, errors
+    # A field in error drops that value only, while the snapshot has others.
+    return values, [replace(error, partial=bool(values)) for error in errors]
 
 
 def _parse_snapshot(
@@ -185,7 +196,7 @@ def _parse_snapshot(
         offline = " (device offline)" if meter.get("online") is False else ""
         errors.append(RecordError(index, device, None, f"no values{offline}"))
         return None, errors
-    return ReadingRecord(device, ts, values), errors
+    return ReadingRecord(device, ts, values, index=index), errors
 
 
 def parse_axm_snapshots(

@@ -28,6 +28,7 @@ The format::
 
 import csv
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import BinaryIO, Final, TextIO
 
@@ -100,18 +101,19 @@ def _parse_row(
         return
 
     values: dict[str, float] = {}
-    errors = 0
+    errors: list[RecordError] = []
     for quantity, text in zip(columns[2:], row[2:], strict=True):
         if not text.strip():
             continue
         try:
             values[quantity] = check_number(text)
         except ValueError as error:
-            errors += 1
-            yield RecordError(index, device, quantity, str(error))
+            errors.append(RecordError(index, device, quantity, str(error)))
 
+    for error in errors:
+        yield replace(error, partial=bool(values))
     if values:
-        yield ReadingRecord(device, ts, values)
+        yield ReadingRecord(device, ts, values, index=index)
     elif not errors:
         yield RecordError(index, device, None, "no values")
 
@@ -126,7 +128,10 @@ def _parse_time(text: str) -> datetime | str:
         return "not an ISO 8601 time"
     if ts.utcoffset() is None:
         return "time has no UTC offset (expected Z)"
-    return ts.astimezone(UTC)
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        return "time out of range"
 
 
 def _read_header(line: str) -> list[str]:

@@ -40,5 +40,8 @@ class Command(BaseCommand):
             found = IngestKey.objects.filter(prefix=options["prefix"]).first()
             if found is None:
                 raise CommandError(f"no key with prefix {options['prefix']!r}")
+            if found.revoked_at is not None:
+                self.stdout.write(f"key {found.prefix} was already revoked")
+                return
             revoke_key(found)
             self.stdout.write(f"key {found.prefix} revoked")

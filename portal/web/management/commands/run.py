@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from portal import startup
+from portal.web.management.commands.serve import check_bind
 
 logger = logging.getLogger("portal.run")
 
@@ -24,6 +25,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["bind"]:
+            check_bind(options["bind"])
         startup.prepare()
 
         serve = [sys.executable, "-m", "portal.cli", "serve", "--skip-prepare"]

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from gunicorn.app.base import BaseApplication
 
 from portal import startup
@@ -39,6 +39,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        check_bind(options["bind"])
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
         if not options["skip_prepare"]:
             startup.prepare()
 
@@ -58,3 +61,12 @@ class Command(BaseCommand):
                 "control_socket_disable": True,
             }
         ).run()
+
+
+def check_bind(bind: str) -> None:
+    """HOST:PORT with a usable port, or one clear line instead of a traceback."""
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise CommandError(
+            f"--bind must be HOST:PORT with a port from 1 to 65535, not {bind!r}"
+        )

@@ -4,7 +4,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from procrastinate.contrib.django import app
 
 from portal.metering.actions import recompute_stale
@@ -26,6 +26,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["concurrency"] < 1:
+            raise CommandError("--concurrency must be at least 1")
         if options["once"]:
             done = recompute_stale(limit=1_000_000)
             logger.info("worker.once", extra={"devices": done})
