@@ -25,11 +25,12 @@ Shared rules:
 """
 
 import codecs
+import dataclasses
 import itertools
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Final
 
@@ -49,7 +50,7 @@ class ReadingRecord:
     values: dict[str, float]  # canonical quantity name -> value; only those present
     # Where the record stands in its upload (as RecordError.index), so that an
     # error found later, an unknown device say, points at the right place.
-    index: int | None = field(default=None, compare=False)
+    index: int | None = dataclasses.field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class RecordError:
     reason: str
     # True when only this field was dropped and the record's other values
     # were kept: the record is not rejected, the error is still reported.
-    partial: bool = field(default=False, compare=False)
+    partial: bool = dataclasses.field(default=False, compare=False)
 
 
 # --- values -----------------------------------------------------------------

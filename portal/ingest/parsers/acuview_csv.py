@@ -260,8 +260,8 @@ class AcuviewCsv:
             values[column.quantity] = rescale(raw, column.power)
 
         # A bad cell drops that value only; the line is rejected when none is left.
-        for error in errors:
-            yield replace(error, partial=bool(values))
+        for problem in errors:
+            yield replace(problem, partial=bool(values))
         if values:
             yield ReadingRecord(self.device, ts, values, index=number)
         elif not errors:

@@ -110,8 +110,8 @@ def _parse_row(
         except ValueError as error:
             errors.append(RecordError(index, device, quantity, str(error)))
 
-    for error in errors:
-        yield replace(error, partial=bool(values))
+    for problem in errors:
+        yield replace(problem, partial=bool(values))
     if values:
         yield ReadingRecord(device, ts, values, index=index)
     elif not errors:
