@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from portal.ingest.api import router as ingest_router
@@ -45,3 +46,14 @@ def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRes
         else first.get("msg", "invalid request")
     )
     return api.create_response(request, {"detail": detail}, status=400)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    """Say what would have worked: the same 401 for a wrong key and a key of the
+    wrong scope, so it tells nothing about which keys exist."""
+    detail = (
+        "send Authorization: Bearer <key>: an ingest key to send readings, "
+        "a read key (or a signed-in session) to read energy and readings"
+    )
+    return api.create_response(request, {"detail": detail}, status=401)

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja.security import django_auth
 from ninja.security.base import AuthBase
 
-from portal.ingest.keys import authenticate
+from portal.ingest.keys import authenticate, note_key_used
 from portal.ingest.models import IngestKey
 
 
@@ -30,6 +30,7 @@ class IngestKeyAuth(AuthBase):
         key = authenticate(secret, self.scope)
         if key is not None:
             request.ingest_key = key  # type: ignore[attr-defined]
+            note_key_used(key)
         return key
 
 

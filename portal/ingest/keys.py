@@ -10,7 +10,7 @@ so there is nothing to gain from a slow password hash.
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from portal.ingest.models import IngestKey
 
@@ -62,3 +62,11 @@ def authenticate(secret: str, scope: str) -> IngestKey | None:
         if hmac.compare_digest(key.secret_hash, digest):
             return key
     return None
+
+
+def note_key_used(key: IngestKey) -> None:
+    """Keep "last used" current to the minute, without a write per request."""
+    now = datetime.now(UTC)
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        IngestKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now

@@ -439,8 +439,8 @@ class Engine:
         # energy used between the baseline and the jump.
         if -tolerance <= back <= self._limit(register.base_ts, now):
             return "jump_rejected", (
-                f"{prefix} returned to the old level; ignoring "
-                f"{_fmt(pending_value)} as a decode error"
+                f"{prefix} is within reach of the old baseline {_fmt(register.base)}; "
+                f"ignoring {_fmt(pending_value)} as a decode error"
             )
         onward = value - pending_value
         if -tolerance <= onward <= self._limit(pending_ts, now):

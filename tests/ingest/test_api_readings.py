@@ -325,3 +325,26 @@ def test_the_ingest_event_names_the_devices_a_batch_touched(
     )
 
     assert IngestEvent.objects.get().device_ids == [device.pk]
+
+
+def test_a_read_request_with_an_ingest_key_is_told_which_key_reads(
+    client, device, ingest_secret
+):
+    response = client.get(
+        "/api/v1/devices/CLD00000001/energy",
+        {"start": "2026-03-01", "end": "2026-03-02"},
+        HTTP_AUTHORIZATION=f"Bearer {ingest_secret}",
+    )
+
+    assert response.status_code == 401
+    assert "read key" in response.json()["detail"]
+
+
+def test_a_read_key_records_when_it_was_last_used(client, device, read_secret):
+    client.get(
+        "/api/v1/devices/CLD00000001/energy",
+        {"start": "2026-03-01", "end": "2026-03-02"},
+        HTTP_AUTHORIZATION=f"Bearer {read_secret}",
+    )
+
+    assert IngestKey.objects.get(scope="read").last_used_at is not None

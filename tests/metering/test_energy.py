@@ -700,3 +700,15 @@ def test_a_gap_of_years_is_not_spread_and_the_register_starts_afresh():
     assert total(engine) == pytest.approx(1.5)
     assert len(engine.intervals) <= 3  # no rows for the 25 years between
     assert [d.kind for d in engine.decisions] == ["gap"]
+
+
+def test_a_rejected_jump_says_the_next_reading_is_within_reach_of_the_old_baseline():
+    # 100 -> 400 in 15 minutes is 1,200 kW, over a 1,000 kW ceiling: pending.
+    # 30 minutes after the baseline, 350 is within reach of 100 (up to 501),
+    # so 400 was a decode error and the 250 kWh rise to 350 is booked.
+    engine = feed_import(EngineSettings(max_power_kw=1000.0), [100.0, 400.0, 350.0])
+
+    assert total(engine) == pytest.approx(250.0)
+    [decision] = engine.decisions
+    assert decision.kind == "jump_rejected"
+    assert "within reach of the old baseline 100" in decision.detail

@@ -136,3 +136,12 @@ def test_revoking_a_key_twice_says_so(tmp_path):
 
     assert "revoked" in first.stdout
     assert "already revoked" in second.stdout
+
+
+def test_portal_help_lists_the_portals_own_commands(tmp_path):
+    result = portal(tmp_path, "--help")
+
+    assert result.returncode == 0
+    for command in ("run", "serve", "worker", "sites", "devices", "keys", "import"):
+        assert f"\n  {command} " in result.stdout
+    assert "startproject" not in result.stdout  # Django's own stay under `portal help`

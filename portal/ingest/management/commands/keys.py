@@ -16,9 +16,12 @@ class Command(BaseCommand):
             dest="action", required=True, parser_class=CommandParser
         )
         create = sub.add_parser("create", help="create a key and print its secret once")
-        create.add_argument("--name", required=True)
+        create.add_argument("--name", required=True, help="who or what uses the key")
         create.add_argument(
-            "--scope", choices=IngestKey.Scope.values, default=IngestKey.Scope.INGEST
+            "--scope",
+            choices=IngestKey.Scope.values,
+            default=IngestKey.Scope.INGEST,
+            help="ingest: send readings (default); read: read energy and readings",
         )
         sub.add_parser("list", help="list keys (never their secrets)")
         revoke = sub.add_parser("revoke", help="revoke a key by its prefix")
@@ -32,6 +35,11 @@ class Command(BaseCommand):
             except ValueError as error:
                 raise CommandError(str(error)) from None
             self.stdout.write(secret)
+            # On stderr, so that `KEY=$(portal keys create ...)` gets the secret only.
+            self.stderr.write(
+                f"{options['scope']} key {options['name']!r} created; "
+                "the secret above is shown only now"
+            )
         elif action == "list":
             for key in IngestKey.objects.order_by("created_at"):
                 state = "revoked" if key.revoked_at else "active"

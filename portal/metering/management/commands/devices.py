@@ -22,7 +22,7 @@ class Command(BaseCommand):
         add.add_argument(
             "--external-id", required=True, help="what the meter calls itself"
         )
-        add.add_argument("--name", required=True)
+        add.add_argument("--name", required=True, help="what people call the meter")
         add.add_argument("--model", default="", help="e.g. Acuvim-L")
         add.add_argument(
             "--serial", default="", help="meter serial, matched by AXM-WEB2 pushes"

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         )
         add = sub.add_parser("add", help="add a site")
         add.add_argument("--code", required=True, help="short unique code, e.g. JHB-01")
-        add.add_argument("--name", required=True)
+        add.add_argument("--name", required=True, help="what people call the site")
         add.add_argument(
             "--timezone", required=True, help="IANA zone, e.g. Africa/Johannesburg"
         )
