@@ -1,6 +1,7 @@
 """Ingest endpoints: authenticate, parse, call one action, answer."""
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -12,8 +13,8 @@ from portal.ingest.actions import BatchOutcome, error_dict, ingest_records
 from portal.ingest.auth import ingest_key
 from portal.ingest.models import IngestEvent
 from portal.ingest.parsers.axm import parse_axm_snapshots
-from portal.ingest.records import FormatError
-from portal.ingest.schemas import BatchResultOut, read_record
+from portal.ingest.records import FormatError, ReadingRecord, RecordError
+from portal.ingest.schemas import BatchResultOut, read_batch_fast, read_record
 
 router = Router(tags=["ingest"])
 
@@ -77,13 +78,16 @@ def post_readings(request: HttpRequest) -> dict[str, Any]:
     with its index, field and reason, and the rest are stored. A reading
     already stored (same device and time) counts as a duplicate. The body may
     be gzip-compressed (`Content-Encoding: gzip`)."""
-    payload = _json_body(request)
-    if not isinstance(payload, dict) or not isinstance(payload.get("readings"), list):
-        raise HttpError(400, 'the body must be an object with a "readings" list')
-
-    readings = payload["readings"]
-    _check_batch_size(len(readings))
-    items = (read_record(index, item) for index, item in enumerate(readings))
+    items: Iterable[ReadingRecord | RecordError] | None = read_batch_fast(request.body)
+    if items is not None:
+        _check_batch_size(len(items))  # type: ignore[arg-type]
+    else:
+        payload = _json_body(request)
+        readings = payload.get("readings") if isinstance(payload, dict) else None
+        if not isinstance(readings, list):
+            raise HttpError(400, 'the body must be an object with a "readings" list')
+        _check_batch_size(len(readings))
+        items = (read_record(index, item) for index, item in enumerate(readings))
     _, outcome = ingest_records(
         items,
         source=IngestEvent.Source.API,

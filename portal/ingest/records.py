@@ -111,6 +111,20 @@ def check_number(raw: object) -> float:
     return value
 
 
+def plainly_valid(values: dict[str, float]) -> bool:
+    """True when every value is certainly finite and no sentinel: one check for
+    the whole record instead of `check_value` per value. False means "look at
+    each value", not that one is wrong. Every register sentinel is also in
+    INTEGER_SENTINELS, so disjointness clears registers and instant values
+    alike; a sum of magnitudes below float32 max rules out NaN, infinity and
+    float32 max at once."""
+    numbers = values.values()
+    if not INTEGER_SENTINELS.isdisjoint(numbers):
+        return False
+    magnitude = math.fsum(map(abs, numbers))
+    return magnitude < FLOAT32_MAX * (1 - _FLOAT32_MAX_TOLERANCE)
+
+
 def check_value(field: str, raw: object) -> float:
     """Return a raw meter value as a float, or raise ValueError(reason).
 

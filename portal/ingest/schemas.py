@@ -5,9 +5,11 @@ is rejected with its reason and the rest of the batch is stored. The pydantic
 models below are the documented shape (OpenAPI) and validate each record.
 """
 
-from datetime import UTC
+import re
+from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -19,7 +21,12 @@ from pydantic import (
 )
 
 from portal.ingest.actions import storable
-from portal.ingest.records import ReadingRecord, RecordError, check_value
+from portal.ingest.records import (
+    ReadingRecord,
+    RecordError,
+    check_value,
+    plainly_valid,
+)
 from portal.metering.quantities import QUANTITIES
 
 _QUANTITY_HELP = {
@@ -88,15 +95,14 @@ def read_record(index: int, item: Any) -> ReadingRecord | RecordError:
     except ValidationError as error:
         return _first_error(index, device, error)
 
-    values: dict[str, float] = {}
-    for name in QUANTITIES:
-        raw = getattr(parsed, name)
-        if raw is None:
-            continue
-        try:
-            values[name] = check_value(name, raw)
-        except ValueError as error:
-            return RecordError(index, device, name, str(error))
+    values = {name: getattr(parsed, name) for name in QUANTITIES}
+    values = {name: value for name, value in values.items() if value is not None}
+    if not plainly_valid(values):
+        for name, raw in values.items():
+            try:
+                values[name] = check_value(name, raw)
+            except ValueError as error:
+                return RecordError(index, device, name, str(error))
 
     if not storable(parsed.device):
         reason = "device id holds characters no device has"
@@ -123,3 +129,70 @@ def _first_error(index: int, device: str | None, error: ValidationError) -> Reco
     else:
         reason = detail["msg"]
     return RecordError(index, device, field, reason)
+
+
+# --- the fast path ------------------------------------------------------------
+
+# A batch whose every record is plainly valid is decoded in one pass by
+# msgspec, in C, instead of record by record: the same schema, checked the
+# same way. Anything the fast path is not sure of (a type error anywhere, an
+# unusual time, a suspicious value) sends the whole batch down the
+# record-by-record path above, which finds and words the errors.
+
+_FastReading = msgspec.defstruct(
+    "FastReading",
+    [("device", str), ("time", str)]
+    + [(name, float | None, None) for name in QUANTITIES],
+    forbid_unknown_fields=True,
+)
+
+
+class _FastBatch(msgspec.Struct):
+    readings: list[_FastReading]  # type: ignore[valid-type]
+
+
+_fast_decoder = msgspec.json.Decoder(_FastBatch)
+
+# RFC 3339 with at most microseconds: the times both paths read identically.
+_PLAIN_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def read_batch_fast(body: bytes) -> list[ReadingRecord] | None:
+    """Every record of a batch, or None when the batch needs the careful path."""
+    try:
+        batch = _fast_decoder.decode(body)
+    except msgspec.MsgspecError:
+        return None
+
+    records = []
+    for index, reading in enumerate(batch.readings):
+        record = _fast_record(index, reading)
+        if record is None:
+            return None
+        records.append(record)
+    return records
+
+
+def _fast_record(index: int, reading: Any) -> ReadingRecord | None:
+    fields = msgspec.structs.asdict(reading)
+    device, time = fields.pop("device"), fields.pop("time")
+    if not 0 < len(device) <= 128 or not storable(device):
+        return None
+    if not _PLAIN_TIME.fullmatch(time):
+        return None
+
+    values = {name: value for name, value in fields.items() if value is not None}
+    if not values:
+        return None
+    if not plainly_valid(values):
+        try:
+            values = {name: check_value(name, raw) for name, raw in values.items()}
+        except ValueError:
+            return None
+    try:
+        ts = datetime.fromisoformat(time.upper()).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return ReadingRecord(device=device, ts=ts, values=values, index=index)

@@ -227,11 +227,14 @@ def _checkpoint(
 
 
 def _samples(device: Device, begin: datetime | None):  # type: ignore[no-untyped-def]
-    """The device's readings from `begin`, oldest first, read in chunks."""
+    """The device's readings from `begin`, oldest first, read in chunks.
+
+    A server-side cursor: a pass stops after MAX_READINGS_PER_PASS or at
+    convergence, so the rest of a long history is never sent over."""
     columns = ", ".join(("ts", *ENERGY_REGISTERS, "p_kw"))
     where = "device_id = %s" + (" AND ts >= %s" if begin else "")
     params: list[int | datetime] = [device.pk] + ([begin] if begin else [])
-    with connection.cursor() as cursor:
+    with connection.chunked_cursor() as cursor:
         cursor.execute(
             f"SELECT {columns} FROM metering_reading WHERE {where} ORDER BY ts", params
         )
