@@ -141,7 +141,7 @@ class _Register:
     # The last value reported, suspicious or not: the negative-import check
     # compares raw readings, not judged ones.
     last: float | None = None
-    # Readings waiting for a follow-up. The brief allows two; the rules keep it
+    # Readings waiting for a follow-up. A list, though the rules keep it
     # at one, because a follow-up that fits neither level rejects the older
     # reading before the follow-up itself is judged.
     pending: list[tuple[datetime, float]] = field(default_factory=list)
