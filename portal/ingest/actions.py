@@ -398,33 +398,23 @@ SELECT device_id, count(*) FROM inserted GROUP BY device_id
 
 def _note_clock_problems(admission: _Admission) -> None:
     """One quality event per device and chunk, not one per rejected reading."""
-    events = [
+    ahead = QualityEvent.Kind.CLOCK_AHEAD
+    behind = QualityEvent.Kind.CLOCK_BEHIND
+    problems = [
+        (ahead, admission.clock_ahead, "later", admission.horizon.isoformat()),
+        (behind, admission.clock_behind, "earlier", admission.floor.isoformat()),
+    ]
+    QualityEvent.objects.bulk_create(
         QualityEvent(
             device_id=device_id,
             ts=ts,
-            kind=QualityEvent.Kind.CLOCK_AHEAD,
-            detail=(
-                f"reading stamped {ts.isoformat()} is later than "
-                f"{admission.horizon.isoformat()}; refused"
-            ),
+            kind=kind,
+            detail=f"reading stamped {ts.isoformat()} is {word} than {limit}; refused",
             origin=QualityEvent.Origin.INGEST,
         )
-        for device_id, ts in admission.clock_ahead.items()
-    ]
-    events += [
-        QualityEvent(
-            device_id=device_id,
-            ts=ts,
-            kind=QualityEvent.Kind.CLOCK_BEHIND,
-            detail=(
-                f"reading stamped {ts.isoformat()} is earlier than "
-                f"{admission.floor.isoformat()}; refused"
-            ),
-            origin=QualityEvent.Origin.INGEST,
-        )
-        for device_id, ts in admission.clock_behind.items()
-    ]
-    QualityEvent.objects.bulk_create(events)
+        for kind, first_seen, word, limit in problems
+        for device_id, ts in first_seen.items()
+    )
 
 
 def _open_event(
