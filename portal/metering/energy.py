@@ -312,6 +312,9 @@ class Engine:
         elif rise >= 0:
             self._book(name, register, ts, value, rise, None)
         elif rise >= -self.settings.jitter_tolerance:
+            # Every dip is its own decision, so a noisy register writes many
+            # jitter events; coalescing consecutive dips into one event with a
+            # count would keep the data-quality list readable.
             detail = (
                 f"{name} dipped from {_fmt(base)} to {_fmt(value)}, within the "
                 f"{_fmt(self.settings.jitter_tolerance)} jitter tolerance; "
