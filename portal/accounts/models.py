@@ -34,6 +34,14 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []  # type: ignore[misc]
 
+    # A user limited to sites sees only those sites and their devices; an admin
+    # is never limited. An explicit flag, so that removing a limited user's
+    # last site shows them nothing rather than everything.
+    limited_to_sites = models.BooleanField(
+        default=False, help_text="See only the sites chosen below."
+    )
+    sites = models.ManyToManyField("metering.Site", blank=True, related_name="members")
+
     objects = PortalUserManager()  # type: ignore[misc]
 
     def __str__(self) -> str:

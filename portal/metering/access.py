@@ -8,6 +8,18 @@ from portal.metering.models import Device, Site
 
 
 def visible_sites(request: HttpRequest) -> QuerySet[Site]:
+    """Sites the caller may see: all of them for an admin, a key or an
+    unrestricted user; the chosen ones for a user limited to sites."""
+    user = getattr(request, "user", None)
+    limited = (
+        getattr(request, "ingest_key", None) is None
+        and user is not None
+        and user.is_authenticated
+        and not user.is_staff
+        and user.limited_to_sites
+    )
+    if limited:
+        return Site.objects.filter(members=user)
     return Site.objects.all()
 
 
