@@ -8,6 +8,7 @@ the secrets it cannot invent safely.
 import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from portal.dbserver import DatabaseLocation, django_database, embedded_database_url
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "procrastinate.contrib.django",
+    "axes",
     "portal.accounts",
     "portal.metering",
     "portal.ingest",
@@ -108,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -129,6 +133,29 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-ins while an account or an address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Failed sign-ins: after this many for one account, or from one address, that
+# account or address waits before it may try again.
+AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # the portal logs its own warning (accounts.sign_in_locked)
+# Behind a reverse proxy every request comes from the proxy's address: name
+# how many proxies stand in front, so the client's own address is used.
+PORTAL_PROXY_COUNT = env_int("PORTAL_PROXY_COUNT", 0, minimum=0)
+if PORTAL_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = PORTAL_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -247,6 +274,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "procrastinate": {"level": "WARNING"},
+        # Its lines are free text; the portal logs accounts.sign_in_locked.
+        "axes": {"level": "ERROR"},
         "gunicorn.access": {"level": "WARNING"},
         "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
     },
