@@ -79,6 +79,12 @@ ROUTES = [
     ("ingest-events", "get", None, None, page()),
     ("keys", "get", None, None, admin_page()),
     ("key-revoke", "post", "key", None, admin_page(302)),
+    ("users", "get", None, None, admin_page()),
+    ("user-create", "get", None, None, admin_page()),
+    ("user-edit", "get", "person", None, admin_page()),
+    ("user-password", "get", "person", None, admin_page()),
+    ("user-delete", "post", "person", None, admin_page(302)),
+    ("password-change", "get", None, None, page()),
 ]
 
 
@@ -137,6 +143,8 @@ def test_each_persona_gets_the_declared_answer(
         client.force_login(world[persona])
     if kwargs == "key":
         kwargs = {"pk": world["key"].pk}
+    elif kwargs == "person":
+        kwargs = {"pk": world["user"].pk}
     url = reverse(name, kwargs=kwargs)
 
     response = (

@@ -194,3 +194,60 @@ class KeyForm(forms.Form):
         max_length=100, help_text="Who or what uses it, e.g. “AXM-WEB2 plant room”."
     )
     scope = forms.ChoiceField(choices=IngestKey.Scope.choices)
+
+
+# --- people -----------------------------------------------------------------
+
+
+class UserAccessForm(forms.Form):
+    """Role and site access, as an admin sets them."""
+
+    is_admin = forms.BooleanField(
+        required=False,
+        label="Admin",
+        help_text="Admins change settings, sites, devices and users.",
+    )
+    limited_to_sites = forms.BooleanField(
+        required=False,
+        label="Limited to sites",
+        help_text="Sees only the sites chosen below, and their devices.",
+    )
+    sites = forms.ModelMultipleChoiceField(
+        queryset=Site.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class UserCreateForm(UserAccessForm):
+    email = forms.EmailField()
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        help_text="Give it to the person; they can change it.",
+    )
+    field_order = ["email", "password", "is_admin", "limited_to_sites", "sites"]
+
+
+class UserEditForm(UserAccessForm):
+    is_active = forms.BooleanField(
+        required=False, label="Active", help_text="An inactive person cannot sign in."
+    )
+    field_order = ["is_active", "is_admin", "limited_to_sites", "sites"]
+
+
+class NewPasswordForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput, label="New password")
+    confirm = forms.CharField(
+        widget=forms.PasswordInput, label="The new password again"
+    )
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        if cleaned.get("password") != cleaned.get("confirm"):
+            self.add_error("confirm", "The two passwords differ.")
+        return cleaned
+
+
+class OwnPasswordForm(NewPasswordForm):
+    current = forms.CharField(widget=forms.PasswordInput, label="Current password")
+    field_order = ["current", "password", "confirm"]

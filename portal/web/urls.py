@@ -11,6 +11,7 @@ from portal.web.views import (
     ingest,
     keys,
     sites,
+    users,
 )
 
 urlpatterns = [
@@ -39,6 +40,12 @@ urlpatterns = [
         "devices/<str:external_id>/import", imports.device_import, name="device-import"
     ),
     path("ingest/events", ingest.ingest_events, name="ingest-events"),
+    path("settings/users/", users.user_list, name="users"),
+    path("settings/users/new", users.user_create, name="user-create"),
+    path("settings/users/<int:pk>/edit", users.user_edit, name="user-edit"),
+    path("settings/users/<int:pk>/password", users.user_password, name="user-password"),
+    path("settings/users/<int:pk>/delete", users.user_delete, name="user-delete"),
+    path("account/password", users.password_change, name="password-change"),
     path("keys/", keys.key_list, name="keys"),
     path("keys/<int:pk>/revoke", keys.key_revoke, name="key-revoke"),
 ]

@@ -5,6 +5,7 @@ admin pages, admins get everything."""
 import pytest
 from django.urls import URLPattern, reverse
 
+from portal.accounts.models import User
 from portal.ingest.keys import create_key
 from portal.metering.quantities import QUANTITIES
 from portal.web import urls as web_urls
@@ -28,6 +29,12 @@ PAGES = {
     "ingest-events": ("get", "user"),
     "keys": ("get", "admin"),
     "key-revoke": ("post", "admin"),
+    "users": ("get", "admin"),
+    "user-create": ("get", "admin"),
+    "user-edit": ("get", "admin"),
+    "user-password": ("get", "admin"),
+    "user-delete": ("post", "admin"),
+    "password-change": ("get", "user"),
 }
 OPEN_PAGES = {"login": "anonymous", "logout": "anonymous"}
 
@@ -39,6 +46,9 @@ def web_patterns() -> list[URLPattern]:
 @pytest.fixture
 def url_for(meter):
     key, _ = create_key("gateway")
+    person = User.objects.create_user(
+        email="someone@example.com", password="pw-someone-1"
+    )
     kwargs = {
         "site-edit": {"code": "PLANT"},
         "site-deactivate": {"code": "PLANT"},
@@ -48,6 +58,9 @@ def url_for(meter):
         "device-export": {"external_id": meter.external_id},
         "device-import": {"external_id": meter.external_id},
         "key-revoke": {"pk": key.pk},
+        "user-edit": {"pk": person.pk},
+        "user-password": {"pk": person.pk},
+        "user-delete": {"pk": person.pk},
     }
     return lambda name: reverse(name, kwargs=kwargs.get(name))
 
