@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "procrastinate.contrib.django",
     "axes",
     "portal.accounts",
+    "portal.branding",
     "portal.metering",
     "portal.ingest",
     "portal.web",
@@ -127,6 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.branding.context.branding",
             ],
         },
     }
@@ -175,6 +177,9 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+
+# Uploaded files (the logo): outside the code, so upgrades keep them.
+PORTAL_MEDIA_DIR = Path(env_str("PORTAL_MEDIA_DIR") or VAR_DIR / "media").resolve()
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

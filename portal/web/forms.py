@@ -251,3 +251,29 @@ class NewPasswordForm(forms.Form):
 class OwnPasswordForm(NewPasswordForm):
     current = forms.CharField(widget=forms.PasswordInput, label="Current password")
     field_order = ["current", "password", "confirm"]
+
+
+# --- branding ---------------------------------------------------------------
+
+
+class BrandingForm(forms.Form):
+    title = forms.CharField(
+        max_length=80, help_text="Shown in the header and the browser tab."
+    )
+    primary_color = forms.RegexField(
+        regex=r"^#[0-9a-fA-F]{6}$",
+        widget=forms.TextInput(attrs={"type": "color"}),
+        error_messages={"invalid": "A colour is # and six hex digits, e.g. #0172ad."},
+    )
+    accent_color = forms.RegexField(
+        regex=r"^#[0-9a-fA-F]{6}$",
+        widget=forms.TextInput(attrs={"type": "color"}),
+        error_messages={"invalid": "A colour is # and six hex digits, e.g. #d93526."},
+    )
+    logo = forms.FileField(
+        required=False,
+        help_text="PNG, JPEG or WebP, at most 1 MB; leave empty to keep the logo.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/png,image/jpeg,image/webp"}
+        ),
+    )

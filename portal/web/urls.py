@@ -4,6 +4,7 @@ from django.urls import path
 
 from portal.web.views import (
     auth,
+    branding,
     dashboard,
     device,
     devices,
@@ -46,6 +47,10 @@ urlpatterns = [
     path("settings/users/<int:pk>/password", users.user_password, name="user-password"),
     path("settings/users/<int:pk>/delete", users.user_delete, name="user-delete"),
     path("account/password", users.password_change, name="password-change"),
+    path("settings/branding", branding.branding_edit, name="branding"),
+    path("settings/branding/reset", branding.branding_reset, name="branding-reset"),
+    path("branding.css", branding.branding_css, name="branding-css"),
+    path("branding/logo.png", branding.branding_logo, name="branding-logo"),
     path("keys/", keys.key_list, name="keys"),
     path("keys/<int:pk>/revoke", keys.key_revoke, name="key-revoke"),
 ]

@@ -35,8 +35,16 @@ PAGES = {
     "user-password": ("get", "admin"),
     "user-delete": ("post", "admin"),
     "password-change": ("get", "user"),
+    "branding": ("get", "admin"),
+    "branding-reset": ("post", "admin"),
 }
-OPEN_PAGES = {"login": "anonymous", "logout": "anonymous"}
+
+OPEN_PAGES = {
+    "login": "anonymous",
+    "logout": "anonymous",
+    "branding-css": "anonymous",
+    "branding-logo": "anonymous",
+}
 
 
 def web_patterns() -> list[URLPattern]:
