@@ -37,7 +37,9 @@ def test_it_signs_out_with_a_post_only(as_user):
     assert as_user.get(reverse("dashboard")).status_code == 302
 
 
-def test_the_sign_in_page_has_the_viewport_meta_tag(client):
+def test_the_sign_in_page_has_the_viewport_meta_tag(
+    client, db
+):  # it shows the branding
     response = client.get(reverse("login"))
 
     assert b'<meta name="viewport" content="width=device-width, initial-scale=1">' in (
