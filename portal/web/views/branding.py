@@ -11,7 +11,10 @@ from portal.web.forms import BrandingForm
 from portal.web.pages import redirect_after_change, render_page
 from portal.web.rules import rule
 
-_CSS = """:root {{
+# Pico sets its colours on `:root:not([data-theme=dark])` and the like; the
+# same specificity, in a stylesheet loaded after Pico's, takes precedence.
+_CSS = """:root, :root:not([data-theme]), :root:not([data-theme=dark]),
+:root[data-theme] {{
   --portal-primary: {primary};
   --portal-accent: {accent};
   --pico-primary: {primary};
