@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "axes",
     "portal.accounts",
     "portal.branding",
+    "portal.audit",
     "portal.metering",
     "portal.ingest",
     "portal.web",

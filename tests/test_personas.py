@@ -86,6 +86,8 @@ ROUTES = [
     ("user-delete", "post", "person", None, admin_page(302)),
     ("password-change", "get", None, None, page()),
     ("branding", "get", None, None, admin_page()),
+    ("audit", "get", None, None, admin_page()),
+    ("audit-export", "get", None, None, admin_page()),
     ("branding-reset", "post", None, None, admin_page(302)),
     ("branding-css", "get", None, None, everyone()),
     ("branding-logo", "get", None, None, everyone(404)),  # none uploaded

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from portal.web.views import (
+    audit,
     auth,
     branding,
     dashboard,
@@ -47,6 +48,8 @@ urlpatterns = [
     path("settings/users/<int:pk>/password", users.user_password, name="user-password"),
     path("settings/users/<int:pk>/delete", users.user_delete, name="user-delete"),
     path("account/password", users.password_change, name="password-change"),
+    path("settings/audit", audit.audit_list, name="audit"),
+    path("settings/audit.csv", audit.audit_export, name="audit-export"),
     path("settings/branding", branding.branding_edit, name="branding"),
     path("settings/branding/reset", branding.branding_reset, name="branding-reset"),
     path("branding.css", branding.branding_css, name="branding-css"),

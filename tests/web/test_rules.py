@@ -36,6 +36,8 @@ PAGES = {
     "user-delete": ("post", "admin"),
     "password-change": ("get", "user"),
     "branding": ("get", "admin"),
+    "audit": ("get", "admin"),
+    "audit-export": ("get", "admin"),
     "branding-reset": ("post", "admin"),
 }
 

@@ -1,0 +1,69 @@
+"""The audit trail: rows written once, never changed or deleted; a filterable
+page and a CSV export for admins."""
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from portal.accounts.models import User
+from portal.audit.actions import COMMAND_LINE, Actor, changes_between, record
+from portal.audit.models import AuditEntry, AuditEntryError
+
+
+@pytest.fixture
+def admin_client(db):
+    admin = User.objects.create_superuser(
+        email="boss@example.com", password="pw-boss-12345"
+    )
+    client = Client()
+    client.force_login(admin)
+    return client, admin
+
+
+def test_a_row_cannot_be_changed_or_deleted(db):
+    entry = record(COMMAND_LINE, "site.created", "site JHB", {})
+
+    entry.target = "something else"
+    with pytest.raises(AuditEntryError):
+        entry.save()
+    with pytest.raises(AuditEntryError):
+        entry.delete()
+    assert AuditEntry.objects.get().target == "site JHB"
+
+
+def test_changes_list_only_what_differs():
+    before = {"name": "Plant", "timezone": "UTC", "code": "P1"}
+    after = {"name": "Plant", "timezone": "Africa/Johannesburg", "code": "P1"}
+
+    assert changes_between(before, after) == {
+        "timezone": {"before": "UTC", "after": "Africa/Johannesburg"}
+    }
+
+
+def test_the_page_filters_and_the_export_carries_the_same_rows(admin_client):
+    client, admin = admin_client
+    by = Actor(user=admin, address="192.0.2.5", label=admin.email)
+    record(
+        by, "site.created", "site NORTH", {"name": {"before": None, "after": "North"}}
+    )
+    record(COMMAND_LINE, "key.created", "key gateway", {})
+
+    page = client.get(reverse("audit"), {"action": "site."}).content.decode()
+    export = client.get(reverse("audit-export"), {"action": "site."})
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+
+    assert "site NORTH" in page and "key gateway" not in page
+    assert rows[0][:5] == ["time (UTC)", "who", "address", "action", "target"]
+    assert [r[1:5] for r in rows[1:]] == [
+        ["boss@example.com", "192.0.2.5", "site.created", "site NORTH"]
+    ]
+
+
+def test_there_is_no_route_that_changes_or_deletes_a_row():
+    from tests.test_personas import ROUTES
+
+    audit_routes = {name for name, *_ in ROUTES if name.startswith("audit")}
+    assert audit_routes == {"audit", "audit-export"}  # reading only
