@@ -12,6 +12,9 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from django.db import transaction
+
+from portal.audit.actions import Actor, changes_between, record
 from portal.ingest.models import IngestKey
 
 SECRET_PREFIX = "pk_"
@@ -23,8 +26,11 @@ def hash_secret(secret: str) -> str:
 
 
 def create_key(
-    name: str, scope: str = IngestKey.Scope.INGEST, created_by=None
-) -> tuple[IngestKey, str]:  # type: ignore[no-untyped-def]
+    name: str,
+    scope: str = IngestKey.Scope.INGEST,
+    created_by=None,  # type: ignore[no-untyped-def]
+    by: Actor | None = None,
+) -> tuple[IngestKey, str]:
     """Create a key and return it with its secret, which is never shown again."""
     name = name.strip()
     if not name:
@@ -33,20 +39,27 @@ def create_key(
         raise ValueError(f"scope must be one of {', '.join(IngestKey.Scope.values)}")
 
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-    key = IngestKey.objects.create(
-        name=name[:100],
-        prefix=secret[:PREFIX_LENGTH],
-        secret_hash=hash_secret(secret),
-        scope=scope,
-        created_by=created_by,
-    )
+    with transaction.atomic():
+        key = IngestKey.objects.create(
+            name=name[:100],
+            prefix=secret[:PREFIX_LENGTH],
+            secret_hash=hash_secret(secret),
+            scope=scope,
+            created_by=created_by,
+        )
+        # The prefix identifies the key; the secret and its hash never enter the trail.
+        after = {"name": key.name, "scope": scope, "prefix": key.prefix}
+        record(by, "key.created", f"key {key.name}", changes_between({}, after))
     return key, secret
 
 
-def revoke_key(key: IngestKey) -> None:
+def revoke_key(key: IngestKey, by: Actor | None = None) -> None:
     if key.revoked_at is None:
-        key.revoked_at = datetime.now(UTC)
-        key.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            key.revoked_at = datetime.now(UTC)
+            key.save(update_fields=["revoked_at"])
+            diff = {"revoked": {"before": False, "after": True}}
+            record(by, "key.revoked", f"key {key.name} ({key.prefix})", diff)
 
 
 def authenticate(secret: str, scope: str) -> IngestKey | None:

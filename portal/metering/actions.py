@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.db.models.functions import Now
 
+from portal.audit.actions import Actor, changes_between, record
 from portal.metering.energy import (
     INTERVAL,
     Decision,
@@ -467,23 +468,51 @@ ENGINE_FIELDS = (
 )
 
 
-def create_site(*, code: str, name: str, timezone: str, address: str = "") -> Site:
+SITE_FIELDS = ("code", "name", "timezone", "address", "is_active")
+DEVICE_FIELDS = (
+    "site",
+    "external_id",
+    "name",
+    "model",
+    "serial",
+    "ct_ratio",
+    "pt_ratio",
+    "is_active",
+    "invert_sign",
+    *ENGINE_FIELDS,
+)
+
+
+def _snapshot(instance: Site | Device, fields: tuple[str, ...]) -> dict[str, object]:
+    return {name: getattr(instance, name) for name in fields}
+
+
+def create_site(
+    *, code: str, name: str, timezone: str, address: str = "", by: Actor | None = None
+) -> Site:
     """Validate and create a site; raises ValidationError with what is wrong."""
     site = Site(
         code=code.strip(), name=name.strip(), timezone=timezone.strip(), address=address
     )
     site.full_clean()
-    site.save()
+    with transaction.atomic():
+        site.save()
+        after = _snapshot(site, SITE_FIELDS)
+        record(by, "site.created", f"site {site.code}", changes_between({}, after))
     logger.info("site.created", extra={"site_id": site.pk, "code": site.code})
     return site
 
 
-def update_site(site: Site, **changes: object) -> Site:
+def update_site(site: Site, by: Actor | None = None, **changes: object) -> Site:
+    before = _snapshot(site, SITE_FIELDS)
     timezone_changed = "timezone" in changes and changes["timezone"] != site.timezone
     for name, value in changes.items():
         setattr(site, name, value)
     site.full_clean()
-    site.save()
+    with transaction.atomic():
+        site.save()
+        diff = changes_between(before, _snapshot(site, SITE_FIELDS))
+        record(by, "site.updated", f"site {site.code}", diff)
     logger.info("site.updated", extra={"site_id": site.pk, "fields": sorted(changes)})
     if timezone_changed:
         logger.info(
@@ -494,13 +523,22 @@ def update_site(site: Site, **changes: object) -> Site:
 
 
 def create_device(
-    *, site: Site, external_id: str, name: str, **fields: object
+    *,
+    site: Site,
+    external_id: str,
+    name: str,
+    by: Actor | None = None,
+    **fields: object,
 ) -> Device:
     device = Device(
         site=site, external_id=external_id.strip(), name=name.strip(), **fields
     )
     device.full_clean()
-    device.save()
+    with transaction.atomic():
+        device.save()
+        after = _snapshot(device, DEVICE_FIELDS)
+        target = f"device {device.external_id}"
+        record(by, "device.created", target, changes_between({}, after))
     logger.info(
         "device.created",
         extra={"device_id": device.pk, "external_id": device.external_id},
@@ -508,8 +546,9 @@ def create_device(
     return device
 
 
-def update_device(device: Device, **changes: object) -> Device:
+def update_device(device: Device, by: Actor | None = None, **changes: object) -> Device:
     """Change a device; new engine settings recompute its whole history."""
+    before = _snapshot(device, DEVICE_FIELDS)
     engine_changed = any(
         name in ENGINE_FIELDS and getattr(device, name) != value
         for name, value in changes.items()
@@ -521,23 +560,33 @@ def update_device(device: Device, **changes: object) -> Device:
         device.save()
         if engine_changed:
             mark_device_stale(device)
+        diff = changes_between(before, _snapshot(device, DEVICE_FIELDS))
+        record(by, "device.updated", f"device {device.external_id}", diff)
     logger.info(
         "device.updated", extra={"device_id": device.pk, "fields": sorted(changes)}
     )
     return device
 
 
-def set_device_active(device: Device, active: bool) -> Device:
-    device.is_active = active
-    device.save(update_fields=["is_active"])
+def set_device_active(device: Device, active: bool, by: Actor | None = None) -> Device:
+    with transaction.atomic():
+        before = device.is_active
+        device.is_active = active
+        device.save(update_fields=["is_active"])
+        diff = changes_between({"is_active": before}, {"is_active": active})
+        record(by, "device.active_changed", f"device {device.external_id}", diff)
     logger.info(
         "device.active_changed", extra={"device_id": device.pk, "active": active}
     )
     return device
 
 
-def set_site_active(site: Site, active: bool) -> Site:
-    site.is_active = active
-    site.save(update_fields=["is_active"])
+def set_site_active(site: Site, active: bool, by: Actor | None = None) -> Site:
+    with transaction.atomic():
+        before = site.is_active
+        site.is_active = active
+        site.save(update_fields=["is_active"])
+        diff = changes_between({"is_active": before}, {"is_active": active})
+        record(by, "site.active_changed", f"site {site.code}", diff)
     logger.info("site.active_changed", extra={"site_id": site.pk, "active": active})
     return site

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
+from portal.audit.actions import Actor
 from portal.metering.access import device_or_404, visible_devices, visible_sites
 from portal.metering.actions import create_device, set_device_active, update_device
 from portal.metering.queries import now_utc
@@ -38,7 +39,7 @@ def device_create(request: HttpRequest) -> HttpResponse:
     form = DeviceForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
         try:
-            device = create_device(**form.cleaned_data)
+            device = create_device(**form.cleaned_data, by=Actor.of(request))
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -57,7 +58,7 @@ def device_edit(request: HttpRequest, external_id: str) -> HttpResponse:
     form = DeviceForm(request.POST or None, instance=copy(device), sites=sites)
     if request.method == "POST" and form.is_valid():
         try:
-            update_device(device, **form.changes())
+            update_device(device, by=Actor.of(request), **form.changes())
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -76,7 +77,7 @@ def device_deactivate(request: HttpRequest, external_id: str) -> HttpResponse:
     form = ActiveForm(request.POST)
     active = form.is_valid() and form.cleaned_data["active"]
 
-    set_device_active(device, active)
+    set_device_active(device, active, by=Actor.of(request))
 
     if request.htmx:  # type: ignore[attr-defined]
         latest = latest_readings([device.pk]).get(device.pk)

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
+from portal.audit.actions import Actor
 from portal.ingest.keys import create_key, revoke_key
 from portal.ingest.models import IngestKey
 from portal.web.forms import KeyForm
@@ -23,6 +24,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["name"],
                 form.cleaned_data["scope"],
                 created_by=request.user,
+                by=Actor.of(request),
             )
         except ValueError as error:
             form.add_error(None, str(error))
@@ -47,7 +49,7 @@ def _secret_once(request: HttpRequest, key: IngestKey, secret: str) -> HttpRespo
 def key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(IngestKey, pk=pk)
 
-    revoke_key(key)
+    revoke_key(key, by=Actor.of(request))
 
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "web/keys/list.html#key_row", {"key": key})

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
+from portal.audit.actions import Actor
 from portal.metering.access import visible_sites
 from portal.metering.actions import create_site, set_site_active, update_site
 from portal.metering.models import Site
@@ -34,7 +35,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
     form = SiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            site = create_site(**form.cleaned_data)
+            site = create_site(**form.cleaned_data, by=Actor.of(request))
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -52,7 +53,7 @@ def site_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = SiteForm(request.POST or None, instance=copy(site))
     if request.method == "POST" and form.is_valid():
         try:
-            update_site(site, **form.changes())
+            update_site(site, by=Actor.of(request), **form.changes())
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -70,7 +71,7 @@ def site_deactivate(request: HttpRequest, code: str) -> HttpResponse:
     form = ActiveForm(request.POST)
     active = form.is_valid() and form.cleaned_data["active"]
 
-    set_site_active(site, active)
+    set_site_active(site, active, by=Actor.of(request))
 
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "web/sites/list.html#site_row", {"site": site})

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.audit.actions import COMMAND_LINE
 from portal.ingest.keys import create_key, revoke_key
 from portal.ingest.models import IngestKey
 
@@ -31,7 +32,9 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "create":
             try:
-                _, secret = create_key(options["name"], options["scope"])
+                _, secret = create_key(
+                    options["name"], options["scope"], by=COMMAND_LINE
+                )
             except ValueError as error:
                 raise CommandError(str(error)) from None
             self.stdout.write(secret)
@@ -51,5 +54,5 @@ class Command(BaseCommand):
             if found.revoked_at is not None:
                 self.stdout.write(f"key {found.prefix} was already revoked")
                 return
-            revoke_key(found)
+            revoke_key(found, by=COMMAND_LINE)
             self.stdout.write(f"key {found.prefix} revoked")

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.audit.actions import COMMAND_LINE
 from portal.lib.cli import one_line
 from portal.metering.actions import create_device
 from portal.metering.models import Device, Site
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             raise CommandError(f"no site with code {options['site']!r}")
         try:
             device = create_device(
+                by=COMMAND_LINE,
                 site=site,
                 external_id=options["external_id"],
                 name=options["name"],

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 
+from portal.audit.actions import COMMAND_LINE
 from portal.lib.cli import one_line
 from portal.metering.actions import create_site
 from portal.metering.models import Site
@@ -34,6 +35,7 @@ class Command(BaseCommand):
 
         try:
             site = create_site(
+                by=COMMAND_LINE,
                 code=options["code"],
                 name=options["name"],
                 timezone=options["timezone"],
