@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from portal.accounts.models import User
+from portal.audit.actions import Actor, changes_between, record
 from portal.metering.models import Site
 
 logger = logging.getLogger("portal.accounts")
@@ -61,6 +62,7 @@ def create_user(
     is_admin: bool = False,
     limited_to_sites: bool = False,
     sites: Iterable[Site] = (),
+    by: Actor | None = None,
 ) -> User:
     """Create a person who signs in; the password must pass Django's validators."""
     email = User.objects.normalize_email(email).strip()
@@ -78,6 +80,8 @@ def create_user(
             limited_to_sites=limited_to_sites,
         )
         user.sites.set(sites)
+        after = _snapshot(user)
+        record(by, "user.created", f"user {user.email}", changes_between({}, after))
     logger.info("user.created", extra={"user_id": user.pk, "admin": is_admin})
     return user
 
@@ -89,9 +93,11 @@ def update_user(
     is_active: bool | None = None,
     limited_to_sites: bool | None = None,
     sites: Iterable[Site] | None = None,
+    by: Actor | None = None,
 ) -> User:
     """Change a person's role, status or site access. The last active admin
     cannot be demoted or deactivated."""
+    before = _snapshot(user)
     with transaction.atomic():
         losing_admin = (
             user.is_staff
@@ -109,32 +115,52 @@ def update_user(
         user.save()
         if sites is not None:
             user.sites.set(sites)
+        diff = changes_between(before, _snapshot(user))
+        record(by, "user.updated", f"user {user.email}", diff)
     logger.info("user.updated", extra={"user_id": user.pk})
     return user
 
 
-def delete_user(user: User) -> None:
+def delete_user(user: User, by: Actor | None = None) -> None:
     """Delete a person; never the last active admin."""
     with transaction.atomic():
         if user.is_staff and user.is_active:
             _keep_another_admin(user, "delete")
         user_id = user.pk
+        before = _snapshot(user)
+        record(by, "user.deleted", f"user {user.email}", changes_between(before, {}))
         user.delete()
     logger.info("user.deleted", extra={"user_id": user_id})
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, by: Actor | None = None) -> None:
     """Give a person a new password (an admin's reset, or their own change)."""
     password_validation.validate_password(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password"])
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        # That it changed, never what it is or was.
+        diff = {"password": {"before": None, "after": "changed"}}
+        record(by, "user.password_set", f"user {user.email}", diff)
     logger.info("user.password_set", extra={"user_id": user.pk})
 
 
-def change_own_password(user: User, current: str, new: str) -> None:
+def change_own_password(
+    user: User, current: str, new: str, by: Actor | None = None
+) -> None:
     if not user.check_password(current):
         raise ValidationError({"current": "That is not your current password."})
-    set_password(user, new)
+    set_password(user, new, by=by)
+
+
+def _snapshot(user: User) -> dict[str, object]:
+    return {
+        "email": user.email,
+        "is_admin": user.is_staff,
+        "is_active": user.is_active,
+        "limited_to_sites": user.limited_to_sites,
+        "sites": sorted(site.code for site in user.sites.all()) if user.pk else [],
+    }
 
 
 def _keep_another_admin(user: User, verb: str) -> None:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from PIL import Image, UnidentifiedImageError
 
+from portal.audit.actions import Actor, changes_between, record
 from portal.branding.models import (
     DEFAULT_ACCENT,
     DEFAULT_PRIMARY,
@@ -36,18 +38,24 @@ def media_dir() -> Path:
     return path
 
 
-def update_branding(*, title: str, primary_color: str, accent_color: str) -> Branding:
+def update_branding(
+    *, title: str, primary_color: str, accent_color: str, by: Actor | None = None
+) -> Branding:
     branding = Branding.current()
+    before = _snapshot(branding)
     branding.title = title.strip() or DEFAULT_TITLE
     branding.primary_color = primary_color.lower()
     branding.accent_color = accent_color.lower()
     branding.full_clean()
-    branding.save()
+    with transaction.atomic():
+        branding.save()
+        diff = changes_between(before, _snapshot(branding))
+        record(by, "branding.updated", "branding", diff)
     logger.info("branding.updated", extra={"title": branding.title})
     return branding
 
 
-def set_logo(data: bytes) -> Branding:
+def set_logo(data: bytes, by: Actor | None = None) -> Branding:
     """Check, re-encode and store a logo; raises ValidationError saying why not."""
     png = _reencoded_png(data)
     name = f"logo-{hashlib.sha256(png).hexdigest()[:16]}.png"
@@ -56,22 +64,38 @@ def set_logo(data: bytes) -> Branding:
     branding = Branding.current()
     old = branding.logo_file
     branding.logo_file = name
-    branding.save()
+    with transaction.atomic():
+        branding.save()
+        diff = changes_between({"logo": old or None}, {"logo": name})
+        record(by, "branding.logo_set", "branding", diff)
     if old and old != name:
         (media_dir() / old).unlink(missing_ok=True)
     logger.info("branding.logo_set", extra={"bytes": len(png)})
     return branding
 
 
-def reset_branding() -> Branding:
+def reset_branding(by: Actor | None = None) -> Branding:
     branding = Branding.current()
+    before = _snapshot(branding)
     if branding.logo_file:
         (media_dir() / branding.logo_file).unlink(missing_ok=True)
     branding.title, branding.logo_file = DEFAULT_TITLE, ""
     branding.primary_color, branding.accent_color = DEFAULT_PRIMARY, DEFAULT_ACCENT
-    branding.save()
+    with transaction.atomic():
+        branding.save()
+        diff = changes_between(before, _snapshot(branding))
+        record(by, "branding.reset", "branding", diff)
     logger.info("branding.reset")
     return branding
+
+
+def _snapshot(branding: Branding) -> dict[str, object]:
+    return {
+        "title": branding.title,
+        "primary_color": branding.primary_color,
+        "accent_color": branding.accent_color,
+        "logo": branding.logo_file or None,
+    }
 
 
 def _reencoded_png(data: bytes) -> bytes:

@@ -3,6 +3,8 @@ page and a CSV export for admins."""
 
 import csv
 import io
+import json
+import re
 
 import pytest
 from django.test import Client
@@ -67,3 +69,60 @@ def test_there_is_no_route_that_changes_or_deletes_a_row():
 
     audit_routes = {name for name, *_ in ROUTES if name.startswith("audit")}
     assert audit_routes == {"audit", "audit-export"}  # reading only
+
+
+def test_changes_made_on_the_pages_are_recorded_with_who_and_before_and_after(
+    admin_client,
+):
+    client, admin = admin_client
+    client.post(
+        reverse("site-create"),
+        {"name": "North", "code": "NORTH", "timezone": "UTC", "address": ""},
+    )
+    client.post(
+        reverse("site-edit", args=["NORTH"]),
+        {"name": "North plant", "code": "NORTH", "timezone": "UTC", "address": ""},
+        REMOTE_ADDR="198.51.100.9",
+    )
+    key_page = client.post(
+        reverse("keys"), {"name": "gateway", "scope": "ingest"}
+    ).content.decode()
+    person = User.objects.create_user(
+        email="viewer@example.com", password="pw-viewer-123"
+    )
+    client.post(
+        reverse("user-password", args=[person.pk]),
+        {"password": "brand-new-pass-77", "confirm": "brand-new-pass-77"},
+    )
+
+    entries = {e.action: e for e in AuditEntry.objects.all()}
+    assert set(entries) >= {
+        "site.created",
+        "site.updated",
+        "key.created",
+        "user.password_set",
+    }
+    update = entries["site.updated"]
+    assert (update.actor, update.actor_label, update.address) == (
+        admin,
+        "boss@example.com",
+        "198.51.100.9",
+    )
+    assert update.changes == {"name": {"before": "North", "after": "North plant"}}
+    # Secrets never enter the trail: not the key's, not the password.
+    secret = re.search(r"pk_[A-Za-z0-9_-]{43}", key_page).group()
+    trail = json.dumps([e.changes for e in AuditEntry.objects.all()])
+    assert secret not in trail
+    assert "brand-new-pass-77" not in trail
+
+
+def test_the_command_line_is_recorded_as_such(db):
+    from portal.ingest.keys import create_key
+    from portal.metering.actions import create_site
+
+    create_site(code="CLI", name="From the shell", timezone="UTC", by=COMMAND_LINE)
+    create_key("script", by=COMMAND_LINE)
+
+    assert set(AuditEntry.objects.values_list("actor_label", flat=True)) == {
+        "command line"
+    }

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
+from portal.audit.actions import Actor
 from portal.branding.actions import media_dir, reset_branding, set_logo, update_branding
 from portal.branding.models import Branding
 from portal.web.forms import BrandingForm
@@ -36,7 +37,7 @@ def branding_edit(request: HttpRequest) -> HttpResponse:
         "accent_color": branding.accent_color,
     }
     form = BrandingForm(request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST" and form.is_valid() and _saved(form):
+    if request.method == "POST" and form.is_valid() and _saved(form, Actor.of(request)):
         messages.success(request, "Branding saved.")
         return redirect_after_change(request, "branding")
     status = 400 if form.errors else 200
@@ -44,15 +45,14 @@ def branding_edit(request: HttpRequest) -> HttpResponse:
     return render_page(request, "web/branding.html", context, status=status)
 
 
-def _saved(form: BrandingForm) -> bool:
+def _saved(form: BrandingForm, by: Actor) -> bool:
     data = dict(form.cleaned_data)
     logo = data.pop("logo", None)
     try:
         if logo:
-            set_logo(
-                logo.read(1_000_001)
-            )  # one byte past the limit is enough to refuse
-        update_branding(**data)
+            # One byte past the limit is enough to refuse a file.
+            set_logo(logo.read(1_000_001), by=by)
+        update_branding(**data, by=by)
     except ValidationError as error:
         form.add_error("logo" if logo else None, error)
         return False
@@ -62,7 +62,7 @@ def _saved(form: BrandingForm) -> bool:
 @rule("admin")
 @require_POST
 def branding_reset(request: HttpRequest) -> HttpResponse:
-    reset_branding()
+    reset_branding(by=Actor.of(request))
     messages.success(request, "Branding reset to the defaults.")
     return redirect_after_change(request, "branding")
 

@@ -17,6 +17,7 @@ from portal.accounts.actions import (
     update_user,
 )
 from portal.accounts.models import User
+from portal.audit.actions import Actor
 from portal.web.forms import (
     NewPasswordForm,
     OwnPasswordForm,
@@ -38,7 +39,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @rule("admin")
 def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and _saved(form, _create):
+    if request.method == "POST" and form.is_valid() and _saved(form, _creator(request)):
         messages.success(request, f"{form.cleaned_data['email']} can now sign in.")
         return redirect_after_change(request, "users")
     return _form_page(request, form, "Add a person", "Add")
@@ -56,7 +57,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = UserEditForm(request.POST or None, initial=initial)
 
     def update(data: dict[str, Any]) -> None:
-        update_user(person, **data)
+        update_user(person, by=Actor.of(request), **data)
 
     if request.method == "POST" and form.is_valid() and _saved(form, update):
         messages.success(request, f"{person.email} saved.")
@@ -70,7 +71,7 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
     form = NewPasswordForm(request.POST or None)
 
     def reset(data: dict[str, Any]) -> None:
-        set_password(person, data["password"])
+        set_password(person, data["password"], by=Actor.of(request))
 
     if request.method == "POST" and form.is_valid() and _saved(form, reset):
         messages.success(request, f"{person.email} has a new password.")
@@ -83,7 +84,7 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
 def user_delete(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(User, pk=pk)
     try:
-        delete_user(person)
+        delete_user(person, by=Actor.of(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -95,9 +96,10 @@ def user_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def password_change(request: HttpRequest) -> HttpResponse:
     form = OwnPasswordForm(request.POST or None)
     user = request.user
+    by = Actor.of(request)
 
     def change(data: dict[str, Any]) -> None:
-        change_own_password(user, data["current"], data["password"])  # type: ignore[arg-type]
+        change_own_password(user, data["current"], data["password"], by=by)  # type: ignore[arg-type]
 
     if request.method == "POST" and form.is_valid() and _saved(form, change):
         update_session_auth_hash(request, user)  # type: ignore[arg-type]  # stay signed in
@@ -106,8 +108,11 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return _form_page(request, form, "Change your password", "Change password")
 
 
-def _create(data: dict[str, Any]) -> User:
-    return create_user(**data)
+def _creator(request: HttpRequest) -> Any:
+    def create(data: dict[str, Any]) -> User:
+        return create_user(**data, by=Actor.of(request))
+
+    return create
 
 
 def _saved(form: Any, action: Any) -> bool:
