@@ -158,6 +158,7 @@ AXES_VERBOSE = False  # the portal logs its own warning (accounts.sign_in_locked
 PORTAL_PROXY_COUNT = env_int("PORTAL_PROXY_COUNT", 0, minimum=0)
 if PORTAL_PROXY_COUNT:
     AXES_IPWARE_PROXY_COUNT = PORTAL_PROXY_COUNT
+    AXES_IPWARE_PROXY_ORDER = "right-most"
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"

@@ -4,7 +4,9 @@ in its own transaction, so the change and its row commit together."""
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from ipware import get_client_ip
 
 from portal.audit.models import AuditEntry
 
@@ -21,8 +23,22 @@ class Actor:
     def of(cls, request: HttpRequest) -> "Actor":
         user = request.user if request.user.is_authenticated else None
         label = user.email if user is not None else "anonymous"
-        address = request.META.get("REMOTE_ADDR", "")
-        return cls(user=user, address=address, label=label)
+        return cls(user=user, address=client_address(request), label=label)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: behind PORTAL_PROXY_COUNT proxies, from the
+    X-Forwarded-For they set, else the connection's own."""
+    count = settings.PORTAL_PROXY_COUNT
+    if not count:
+        return request.META.get("REMOTE_ADDR", "")
+    address, _ = get_client_ip(
+        request,
+        proxy_order="right-most",
+        proxy_count=count,
+        request_header_order=["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"],
+    )
+    return address or request.META.get("REMOTE_ADDR", "")
 
 
 COMMAND_LINE = Actor(label="command line")

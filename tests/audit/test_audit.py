@@ -126,3 +126,25 @@ def test_the_command_line_is_recorded_as_such(db):
     assert set(AuditEntry.objects.values_list("actor_label", flat=True)) == {
         "command line"
     }
+
+
+@pytest.mark.parametrize(
+    ("proxies", "expected"),
+    # The proxy appends the address it saw: with one trusted proxy the last
+    # entry is the client; anything to its left could be forged by the client.
+    [(0, "10.0.0.2"), (1, "203.0.113.50")],
+)
+def test_the_recorded_address_is_the_clients_behind_the_configured_proxies(
+    admin_client, settings, proxies, expected
+):
+    client, _ = admin_client
+    settings.PORTAL_PROXY_COUNT = proxies
+
+    client.post(
+        reverse("site-create"),
+        {"name": "Edge", "code": "EDGE", "timezone": "UTC", "address": ""},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.66, 203.0.113.50",
+    )
+
+    assert AuditEntry.objects.get(action="site.created").address == expected
