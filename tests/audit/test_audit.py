@@ -148,3 +148,15 @@ def test_the_recorded_address_is_the_clients_behind_the_configured_proxies(
     )
 
     assert AuditEntry.objects.get(action="site.created").address == expected
+
+
+def test_the_export_cannot_smuggle_a_formula_into_a_spreadsheet(admin_client):
+    client, _ = admin_client
+    record(
+        Actor(label='=HYPERLINK("http://x")@example.com'), "site.created", "site X", {}
+    )
+
+    export = client.get(reverse("audit-export"))
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+
+    assert rows[1][1] == '\'=HYPERLINK("http://x")@example.com'

@@ -72,13 +72,11 @@ def _csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[str]:
     )
     for entry in entries.iterator(chunk_size=1000):
         changes = json.dumps(entry.changes, ensure_ascii=False, sort_keys=True)
-        yield writer.writerow(
-            [
-                entry.at.isoformat(),
-                entry.actor_label,
-                entry.address,
-                entry.action,
-                entry.target,
-                changes,
-            ]
-        )
+        cells = [entry.actor_label, entry.address, entry.action, entry.target, changes]
+        yield writer.writerow([entry.at.isoformat(), *map(_inert, cells)])
+
+
+def _inert(cell: str) -> str:
+    """A spreadsheet must not run a cell as a formula: one that starts like one
+    is prefixed with an apostrophe, which spreadsheets show as text."""
+    return "'" + cell if cell.startswith(("=", "+", "-", "@", "\t", "\r")) else cell
