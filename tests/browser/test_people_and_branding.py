@@ -67,6 +67,7 @@ def test_an_admin_adds_a_person_limited_to_one_site_who_sees_only_it(page, plant
     assert "North incomer" in page.content()
     assert "South incomer" not in page.content()
     assert page.goto("/devices/S1/").status == 404
+    keep_screenshot(page, "other-site-device-404")
 
 
 def test_a_logo_and_a_colour_apply_to_every_page(page, plant, settings, tmp_path):
