@@ -150,6 +150,8 @@ AXES_COOLOFF_TIME = timedelta(
 )
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
+# Case variants of one address are one account to the throttle too.
+AXES_USERNAME_CALLABLE = "portal.accounts.signals.sign_in_name"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # the portal logs its own warning (accounts.sign_in_locked)

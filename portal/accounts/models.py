@@ -19,6 +19,10 @@ class PortalUserManager(UserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username):  # type: ignore[no-untyped-def, override]
+        # Sign-in matches the address whatever its case, as the uniqueness check does.
+        return self.get(email__iexact=username)
+
     def create_superuser(self, email, password=None, **extra_fields):  # type: ignore[no-untyped-def, override]
         extra_fields["is_staff"] = True
         extra_fields["is_superuser"] = True

@@ -17,3 +17,9 @@ def warn_locked_out(
         "accounts.sign_in_locked",
         extra={"username": (username or "")[:200], "ip_address": ip_address},
     )
+
+
+def sign_in_name(request: Any, credentials: dict[str, Any] | None) -> str:
+    """The address a sign-in tries, as the throttle counts it: lower case."""
+    posted = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(posted).strip().lower()

@@ -9,6 +9,7 @@ SVG is refused: it can carry scripts.
 import hashlib
 import io
 import logging
+import unicodedata
 from pathlib import Path
 
 from django.conf import settings
@@ -43,7 +44,7 @@ def update_branding(
 ) -> Branding:
     branding = Branding.current()
     before = _snapshot(branding)
-    branding.title = title.strip() or DEFAULT_TITLE
+    branding.title = _printable(title).strip() or DEFAULT_TITLE
     branding.primary_color = primary_color.lower()
     branding.accent_color = accent_color.lower()
     branding.full_clean()
@@ -89,6 +90,12 @@ def reset_branding(by: Actor | None = None) -> Branding:
     return branding
 
 
+def _printable(text: str) -> str:
+    """Without control and format characters: a right-to-left override in a
+    title could make it read as something else."""
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+
+
 def _snapshot(branding: Branding) -> dict[str, object]:
     return {
         "title": branding.title,
@@ -111,9 +118,12 @@ def _reencoded_png(data: bytes) -> bytes:
         if image.width * image.height > MAX_LOGO_PIXELS:
             raise ValidationError("That image has too many pixels for a logo.")
         image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise ValidationError("That image has too many pixels for a logo.") from None
+    except (UnidentifiedImageError, OSError):
         raise ValidationError(
-            "That file is not a PNG, JPEG or WebP image (an SVG is not accepted)."
+            "That file is not a complete PNG, JPEG or WebP image "
+            "(SVG and other formats are refused)."
         ) from None
 
     image.thumbnail(LOGO_BOX)

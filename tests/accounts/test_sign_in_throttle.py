@@ -86,3 +86,19 @@ def test_a_success_clears_earlier_failures(client, alice):
         response = sign_in(client, alice.email, "right-pass-123")
 
     assert response.status_code == 302
+
+
+def test_an_address_signs_in_whatever_its_case_and_is_throttled_as_one(client, alice):
+    with time_machine.travel(START, tick=False):
+        assert sign_in(client, "ALICE@Example.com", "right-pass-123").status_code == 302
+        client.post("/logout")
+        for variant in (
+            "Alice@example.com",
+            "ALICE@example.com",
+            "alice@EXAMPLE.com",
+            "aLiCe@example.com",
+        ):
+            sign_in(client, variant, "wrong", address="198.51.100.1")
+        locked = sign_in(client, "alice@example.com", "wrong", address="198.51.100.2")
+
+    assert locked.status_code == 429  # five failures of one account, however written

@@ -160,3 +160,13 @@ def test_the_export_cannot_smuggle_a_formula_into_a_spreadsheet(admin_client):
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
 
     assert rows[1][1] == '\'=HYPERLINK("http://x")@example.com'
+
+
+def test_an_export_with_a_bad_filter_is_refused_not_unfiltered(admin_client):
+    client, _ = admin_client
+    record(COMMAND_LINE, "site.created", "site X", {})
+
+    response = client.get(reverse("audit-export"), {"since": "2026-13-45"})
+
+    assert response.status_code == 400
+    assert b"since" in response.content

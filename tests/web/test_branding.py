@@ -66,9 +66,13 @@ def test_a_logo_is_reencoded_so_nothing_hidden_after_the_image_is_kept(as_admin,
         (
             b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
             "logo.svg",
-            "not a PNG, JPEG or WebP",
+            "SVG and other formats are refused",
         ),
-        (b"just some text pretending", "logo.png", "not a PNG, JPEG or WebP"),
+        (
+            b"just some text pretending",
+            "logo.png",
+            "not a complete PNG, JPEG or WebP image",
+        ),
         (image_bytes("GIF"), "logo.gif", "not GIF"),
         (image_bytes("PNG", trailing=b"\0" * 1_000_001), "big.png", "at most 1 MB"),
     ],
@@ -101,3 +105,15 @@ def test_reset_goes_back_to_the_defaults_and_removes_the_logo(as_admin, client, 
     assert (branding.title, branding.logo_file) == ("Acuvim portal", "")
     assert not list(media.glob("logo-*.png"))
     assert client.get(reverse("branding-logo")).status_code == 404
+
+
+def test_the_size_message_gives_the_files_real_size(as_admin):
+    response = save(as_admin, image_bytes("PNG", trailing=b"\0" * 1_500_000))
+
+    assert "this one is 1,50" in response.content.decode()
+
+
+def test_a_title_loses_control_characters_that_could_reverse_it(as_admin):
+    save(as_admin, title="Acme\u202eygrene")
+
+    assert Branding.current().title == "Acmeygrene"

@@ -53,8 +53,16 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @rule("admin")
-def audit_export(request: HttpRequest) -> StreamingHttpResponse:
-    _, entries = _filtered(request)
+def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    form, entries = _filtered(request)
+    if form.is_bound and not form.is_valid():
+        problems = "; ".join(
+            f"{field}: {' '.join(str(e) for e in errors)}"
+            for field, errors in form.errors.items()
+        )
+        return HttpResponse(
+            f"Bad filter: {problems}", status=400, content_type="text/plain"
+        )
     response = StreamingHttpResponse(_csv_rows(entries), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="audit.csv"'
     return response

@@ -6,7 +6,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
 from portal.audit.actions import Actor
-from portal.branding.actions import media_dir, reset_branding, set_logo, update_branding
+from portal.branding.actions import (
+    MAX_LOGO_BYTES,
+    media_dir,
+    reset_branding,
+    set_logo,
+    update_branding,
+)
 from portal.branding.models import Branding
 from portal.web.forms import BrandingForm
 from portal.web.pages import redirect_after_change, render_page
@@ -49,9 +55,11 @@ def _saved(form: BrandingForm, by: Actor) -> bool:
     data = dict(form.cleaned_data)
     logo = data.pop("logo", None)
     try:
+        if logo and logo.size > MAX_LOGO_BYTES:
+            message = f"A logo may be at most 1 MB; this one is {logo.size:,} bytes."
+            raise ValidationError(message)
         if logo:
-            # One byte past the limit is enough to refuse a file.
-            set_logo(logo.read(1_000_001), by=by)
+            set_logo(logo.read(MAX_LOGO_BYTES + 1), by=by)
         update_branding(**data, by=by)
     except ValidationError as error:
         form.add_error("logo" if logo else None, error)
