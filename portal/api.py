@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from portal.ingest.api import router as ingest_router
 from portal.ingest.schemas import ReadingBatchIn
 from portal.metering.api import router as metering_router
+from portal.tariffs.api import router as tariffs_router
 
 
 class PortalAPI(NinjaAPI):
@@ -31,6 +32,7 @@ api = PortalAPI(
 )
 api.add_router("/v1", ingest_router)
 api.add_router("/v1", metering_router)
+api.add_router("/v1", tariffs_router)
 
 
 @api.exception_handler(NinjaValidationError)

@@ -15,10 +15,11 @@ Running the portal:
   migrate      apply database migrations
 
 Provisioning:
-  sites        add or list sites            (portal sites add --help)
+  sites        add or list sites, assign a tariff  (portal sites add --help)
   devices      add or list devices          (portal devices add --help)
   keys         create, list or revoke API keys
   import       import an Acuview data-log CSV or a portal CSV export
+  tariffs      import, export or list tariffs  (portal tariffs import --help)
 
 `portal COMMAND --help` explains one command; `portal help` lists every
 command, Django's own included.

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "portal.audit",
     "portal.metering",
     "portal.ingest",
+    "portal.tariffs",
     "portal.web",
     "portal.worker",
 ]

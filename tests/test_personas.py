@@ -9,10 +9,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from portal.accounts.models import User
 from portal.ingest.keys import create_key
 from portal.metering.actions import create_device, create_site
+from portal.tariffs.actions import create_tariff, save_version, set_site_tariff
+from portal.tariffs.document import parse_version
 
 PERSONAS = ("anonymous", "limited", "user", "admin")
 SIGN_IN = 302  # sent to the sign-in page
 DAY = {"start": "2026-03-01", "end": "2026-03-02"}
+PERIOD = {"period": "2026-03"}
 
 
 def page(ok=200):
@@ -54,6 +57,8 @@ ROUTES = [
     ("api:device_energy", "get", SOUTH, DAY, api_read(limited=404)),
     ("api:device_readings", "get", NORTH, DAY, api_read()),
     ("api:device_readings", "get", SOUTH, DAY, api_read(limited=404)),
+    ("api:bill", "get", {"code": "NORTH"}, PERIOD, api_read()),
+    ("api:bill", "get", {"code": "SOUTH"}, PERIOD, api_read(limited=404)),
     (
         "login",
         "get",
@@ -67,6 +72,20 @@ ROUTES = [
     ("site-create", "get", None, None, admin_page()),
     ("site-edit", "get", {"code": "SOUTH"}, None, admin_page()),
     ("site-deactivate", "post", {"code": "SOUTH"}, None, admin_page(302)),
+    ("site-bill", "get", {"code": "NORTH"}, PERIOD, page()),
+    ("site-bill", "get", {"code": "SOUTH"}, PERIOD, other_site_page()),
+    ("site-bill-export", "get", {"code": "NORTH"}, PERIOD, page()),
+    ("site-bill-export", "get", {"code": "SOUTH"}, PERIOD, other_site_page()),
+    ("tariffs", "get", None, None, admin_page()),
+    ("tariff-create", "get", None, None, admin_page()),
+    ("tariff-import", "get", None, None, admin_page()),
+    ("tariff", "get", "tariff", None, admin_page()),
+    ("tariff-edit", "get", "tariff", None, admin_page()),
+    ("tariff-export", "get", "tariff", None, admin_page()),
+    ("tariff-delete", "post", "tariff", None, admin_page(302)),
+    ("version-create", "get", "tariff", None, admin_page()),
+    ("version-edit", "get", "version", None, admin_page()),
+    ("version-delete", "post", "version", None, admin_page(302)),
     ("devices", "get", None, None, page()),
     ("device-create", "get", None, None, admin_page()),
     ("device", "get", NORTH, None, page()),
@@ -120,7 +139,21 @@ def world(db):
     limited.limited_to_sites = True
     limited.save()
     limited.sites.add(north)
+    tariff = create_tariff(utility="City", name="Flat")
+    version = save_version(
+        tariff,
+        parse_version(
+            {
+                "valid_from": "2026-01-01",
+                "charges": [{"kind": "energy_flat", "rate": "2.5"}],
+            }
+        ),
+    )
+    set_site_tariff(north, tariff)
+    set_site_tariff(south, tariff)
     return {
+        "tariff": {"pk": tariff.pk},
+        "version": {"pk": tariff.pk, "version": version.pk},
         "limited": limited,
         "user": User.objects.create_user(
             email="user@example.com", password="pw-user-1234"
@@ -151,6 +184,8 @@ def test_each_persona_gets_the_declared_answer(
         kwargs = {"pk": world["key"].pk}
     elif kwargs == "person":
         kwargs = {"pk": world["user"].pk}
+    elif kwargs in ("tariff", "version"):
+        kwargs = world[kwargs]
     url = reverse(name, kwargs=kwargs)
 
     response = (

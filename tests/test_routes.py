@@ -5,6 +5,8 @@ operations declare an authentication (an ingest key, a read key or a
 session). A route that declares nothing fails this test.
 """
 
+import re
+
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from portal.api import api
@@ -55,7 +57,5 @@ def test_every_api_route_is_an_operation_or_the_public_documentation():
     ]
 
     for route, pattern in routes:
-        as_openapi = route.removeprefix("api/").replace(
-            "<external_id>", "{external_id}"
-        )
+        as_openapi = re.sub(r"<(\w+)>", r"{\1}", route.removeprefix("api/"))
         assert pattern.name in PUBLIC_API_ROUTES or as_openapi in schema_paths, route

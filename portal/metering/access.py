@@ -24,7 +24,9 @@ def visible_sites(request: HttpRequest) -> QuerySet[Site]:
 
 
 def visible_devices(request: HttpRequest) -> QuerySet[Device]:
-    return Device.objects.select_related("site").filter(site__in=visible_sites(request))
+    return Device.objects.select_related("site", "site__tariff").filter(
+        site__in=visible_sites(request)
+    )
 
 
 def device_or_404(request: HttpRequest, external_id: str) -> Device:

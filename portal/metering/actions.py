@@ -468,7 +468,16 @@ ENGINE_FIELDS = (
 )
 
 
-SITE_FIELDS = ("code", "name", "timezone", "address", "is_active")
+SITE_FIELDS = (
+    "code",
+    "name",
+    "timezone",
+    "address",
+    "is_active",
+    "tariff",
+    "billing_day",
+    "notified_demand_kva",
+)
 DEVICE_FIELDS = (
     "site",
     "external_id",
@@ -488,11 +497,22 @@ def _snapshot(instance: Site | Device, fields: tuple[str, ...]) -> dict[str, obj
 
 
 def create_site(
-    *, code: str, name: str, timezone: str, address: str = "", by: Actor | None = None
+    *,
+    code: str,
+    name: str,
+    timezone: str,
+    address: str = "",
+    by: Actor | None = None,
+    **billing: object,
 ) -> Site:
-    """Validate and create a site; raises ValidationError with what is wrong."""
+    """Validate and create a site; raises ValidationError with what is wrong.
+    `billing` may set the tariff, billing day and notified demand."""
     site = Site(
-        code=code.strip(), name=name.strip(), timezone=timezone.strip(), address=address
+        code=code.strip(),
+        name=name.strip(),
+        timezone=timezone.strip(),
+        address=address,
+        **billing,
     )
     site.full_clean()
     with transaction.atomic():

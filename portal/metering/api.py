@@ -1,6 +1,7 @@
 """Read endpoints: energy per bucket and raw readings of one device."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -16,6 +17,9 @@ from portal.metering.access import device_or_404
 from portal.metering.models import Reading
 from portal.metering.quantities import QUANTITIES
 from portal.metering.queries import MAX_DAYS, energy_buckets
+from portal.tariffs.costs import bucket_costs
+
+COST_STEP = Decimal("0.0001")
 
 router = Router(tags=["energy"], auth=session_or_read_key)
 
@@ -36,6 +40,10 @@ class EnergyBucketOut(Schema):
     kvarh_import: float
     kvarh_export: float
     coverage: float
+    cost: str | None = Field(
+        description="energy charges of the bucket before fixed charges and tax, "
+        "to 4 decimal places; null without a tariff"
+    )
 
 
 class EnergyOut(Schema):
@@ -44,8 +52,10 @@ class EnergyOut(Schema):
     bucket: str
     start: date
     end: date
+    currency: str | None
     buckets: list[EnergyBucketOut]
     total: dict[str, float]
+    total_cost: str | None
 
 
 @router.get("/devices/{external_id}/energy", response={200: EnergyOut, **_ERRORS})
@@ -59,6 +69,7 @@ def device_energy(
 
     tz = device.site.tz
     buckets = energy_buckets(device, query.start, query.end, query.bucket)
+    costs = bucket_costs(device, buckets)
     rows = [
         {
             "start": b.start.astimezone(tz),
@@ -68,8 +79,9 @@ def device_energy(
             "kvarh_import": round(b.kvarh_import, 6),
             "kvarh_export": round(b.kvarh_export, 6),
             "coverage": round(b.coverage, 6),
+            "cost": _money(cost),
         }
-        for b in buckets
+        for b, cost in zip(buckets, costs, strict=True)
     ]
     total = {
         name: round(sum(getattr(b, name) for b in buckets), 6)
@@ -81,9 +93,21 @@ def device_energy(
         "bucket": query.bucket,
         "start": query.start,
         "end": query.end,
+        "currency": device.site.tariff.currency if device.site.tariff else None,
         "buckets": rows,
         "total": total,
+        "total_cost": _money(_sum(costs)),
     }
+
+
+def _sum(costs: list[Decimal | None]) -> Decimal | None:
+    """The total cost, or None when any bucket has none."""
+    known = [cost for cost in costs if cost is not None]
+    return sum(known, Decimal(0)) if len(known) == len(costs) else None
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(COST_STEP))
 
 
 def _check_span(start: date, end: date, bucket: str) -> None:

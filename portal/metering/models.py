@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 CODE_VALIDATOR = RegexValidator(
@@ -40,6 +40,27 @@ class Site(models.Model):
     address = models.TextField(blank=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     is_active = models.BooleanField(default=True)
+    tariff = models.ForeignKey(
+        "tariffs.Tariff",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sites",
+    )
+    billing_day = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="Day of the month each billing period starts, 1 to 28.",
+    )
+    notified_demand_kva = models.DecimalField(
+        "notified maximum demand (kVA)",
+        max_digits=12,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="What the utility's capacity charge is billed on.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,8 +1,10 @@
 """The forms of the pages. They check input; the actions change things."""
 
+import json
 import zoneinfo
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -13,6 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from portal.ingest.models import IngestKey
 from portal.lib.localtime import local_midnight
 from portal.metering.models import Device, Site
+from portal.tariffs.document import DocumentError, parse_version
 from portal.web.charts import BUCKETS, ChartRange
 
 # --- sites and devices ------------------------------------------------------
@@ -32,9 +35,27 @@ class SiteForm(forms.ModelForm):
 
     class Meta:
         model = Site
-        fields = ["name", "code", "timezone", "address"]
+        fields = [
+            "name",
+            "code",
+            "timezone",
+            "address",
+            "tariff",
+            "billing_day",
+            "notified_demand_kva",
+        ]
         widgets = {"address": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"code": "A short, unique identifier used in links and the API."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A form that leaves the billing day out keeps the 1st.
+        self.fields["billing_day"].required = False
+        self.fields["tariff"].empty_label = "No tariff"  # type: ignore[attr-defined]
+
+    def clean_billing_day(self) -> int:
+        day = self.cleaned_data.get("billing_day")
+        return 1 if day is None else day
 
     def changes(self) -> dict[str, object]:
         return {name: self.cleaned_data[name] for name in self.changed_data}
@@ -277,3 +298,83 @@ class BrandingForm(forms.Form):
             attrs={"accept": "image/png,image/jpeg,image/webp"}
         ),
     )
+
+
+# --- tariffs ----------------------------------------------------------------
+
+TARIFF_FILE_BYTES = 1_000_000
+
+
+class TariffForm(forms.Form):
+    utility = forms.CharField(
+        max_length=100, help_text="The municipality or utility that publishes it."
+    )
+    name = forms.CharField(max_length=100, help_text="Unique in this portal.")
+    currency = forms.RegexField(
+        regex=r"^[A-Z]{3}$",
+        initial="ZAR",
+        max_length=3,
+        help_text="ISO 4217 code, e.g. ZAR.",
+        error_messages={"invalid": "Use a three-letter ISO 4217 code, e.g. ZAR."},
+    )
+    description = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class VersionForm(forms.Form):
+    """A version's dates, and its charges as the JSON of the tariff document,
+    checked by the same schema as an imported file."""
+
+    valid_from = forms.DateField(
+        help_text="First local day the version applies (YYYY-MM-DD).",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    valid_to = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Local day it stops applying, exclusive; empty if open-ended.",
+    )
+    body = forms.CharField(
+        label="Charges (JSON)",
+        max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
+        help_text="tax_percent, holidays, time_of_use and charges, as in "
+        "docs/TARIFFS.md.",
+    )
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            body = json.loads(cleaned["body"])
+        except json.JSONDecodeError as error:
+            self.add_error("body", f"Not JSON: {error.msg} at line {error.lineno}.")
+            return cleaned
+        if not isinstance(body, dict):
+            self.add_error("body", "The charges must be a JSON object.")
+            return cleaned
+        dates = {"valid_from": cleaned["valid_from"], "valid_to": cleaned["valid_to"]}
+        try:
+            cleaned["version"] = parse_version(body | dates)
+        except DocumentError as error:
+            self.add_error("body", str(error))
+        return cleaned
+
+
+class TariffImportForm(forms.Form):
+    file = forms.FileField(help_text="A tariff exported as JSON (docs/TARIFFS.md).")
+    replace = forms.BooleanField(
+        required=False,
+        label="Replace the tariff of the same name and all its versions",
+    )
+
+    def clean_file(self):  # type: ignore[no-untyped-def]
+        upload = self.cleaned_data["file"]
+        if upload.size > TARIFF_FILE_BYTES:
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(upload.size)}; a tariff file may be "
+                f"at most {filesizeformat(TARIFF_FILE_BYTES)}."
+            )
+        return upload

@@ -9,11 +9,13 @@ same number of queries with two devices or two hundred.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db import connection
 
 from portal.lib.localtime import local_midnight
 from portal.metering.models import Device, Site
+from portal.tariffs.costs import SiteCost
 
 # A meter that has sent nothing for this long is flagged on the dashboard.
 SILENT_AFTER = timedelta(minutes=15)
@@ -101,6 +103,7 @@ class _Totals:
 class SiteSummary(_Totals):
     site: Site
     devices: list[DeviceStatus] = field(default_factory=list)
+    cost: SiteCost | None = None  # None when the site has no tariff
 
     def statuses(self) -> list[DeviceStatus]:
         return self.devices
@@ -112,6 +115,19 @@ class Overview(_Totals):
 
     def statuses(self) -> list[DeviceStatus]:
         return [d for summary in self.sites for d in summary.devices]
+
+    @property
+    def cost(self) -> SiteCost | None:
+        """The sites' costs added up, when there are some and all are in one
+        currency; amounts in different currencies are not summed."""
+        costs = [s.cost for s in self.sites if s.cost is not None]
+        if not costs or len({c.currency for c in costs}) > 1:
+            return None
+        return SiteCost(
+            today=sum((c.today or Decimal(0) for c in costs), Decimal(0)),
+            month=sum((c.month or Decimal(0) for c in costs), Decimal(0)),
+            currency=costs[0].currency,
+        )
 
 
 def site_summaries(

@@ -5,6 +5,7 @@ from django.urls import path
 from portal.web.views import (
     audit,
     auth,
+    bills,
     branding,
     dashboard,
     device,
@@ -13,6 +14,7 @@ from portal.web.views import (
     ingest,
     keys,
     sites,
+    tariffs,
     users,
 )
 
@@ -24,6 +26,36 @@ urlpatterns = [
     path("sites/new", sites.site_create, name="site-create"),
     path("sites/<str:code>/edit", sites.site_edit, name="site-edit"),
     path("sites/<str:code>/active", sites.site_deactivate, name="site-deactivate"),
+    path("sites/<str:code>/bill", bills.bill_page, name="site-bill"),
+    path("sites/<str:code>/bill.csv", bills.bill_export, name="site-bill-export"),
+    path("settings/tariffs/", tariffs.tariff_list, name="tariffs"),
+    path("settings/tariffs/new", tariffs.tariff_create, name="tariff-create"),
+    path("settings/tariffs/import", tariffs.tariff_import, name="tariff-import"),
+    path("settings/tariffs/<int:pk>/", tariffs.tariff_page, name="tariff"),
+    path("settings/tariffs/<int:pk>/edit", tariffs.tariff_edit, name="tariff-edit"),
+    path(
+        "settings/tariffs/<int:pk>/delete", tariffs.tariff_delete, name="tariff-delete"
+    ),
+    path(
+        "settings/tariffs/<int:pk>/export.json",
+        tariffs.tariff_export,
+        name="tariff-export",
+    ),
+    path(
+        "settings/tariffs/<int:pk>/versions/new",
+        tariffs.version_create,
+        name="version-create",
+    ),
+    path(
+        "settings/tariffs/<int:pk>/versions/<int:version>/edit",
+        tariffs.version_edit,
+        name="version-edit",
+    ),
+    path(
+        "settings/tariffs/<int:pk>/versions/<int:version>/delete",
+        tariffs.version_delete,
+        name="version-delete",
+    ),
     path("devices/", devices.device_list, name="devices"),
     path("devices/new", devices.device_create, name="device-create"),
     path("devices/<str:external_id>/", device.device_page, name="device"),

@@ -8,6 +8,8 @@ from django.urls import URLPattern, reverse
 from portal.accounts.models import User
 from portal.ingest.keys import create_key
 from portal.metering.quantities import QUANTITIES
+from portal.tariffs.actions import create_tariff, save_version
+from portal.tariffs.document import parse_version
 from portal.web import urls as web_urls
 from portal.web.labels import label, unit
 from portal.web.rules import RULES, rule_of
@@ -39,6 +41,18 @@ PAGES = {
     "audit": ("get", "admin"),
     "audit-export": ("get", "admin"),
     "branding-reset": ("post", "admin"),
+    "site-bill": ("get", "user"),
+    "site-bill-export": ("get", "user"),
+    "tariffs": ("get", "admin"),
+    "tariff-create": ("get", "admin"),
+    "tariff-import": ("get", "admin"),
+    "tariff": ("get", "admin"),
+    "tariff-edit": ("get", "admin"),
+    "tariff-delete": ("post", "admin"),
+    "tariff-export": ("get", "admin"),
+    "version-create": ("get", "admin"),
+    "version-edit": ("get", "admin"),
+    "version-delete": ("post", "admin"),
 }
 
 OPEN_PAGES = {
@@ -59,6 +73,16 @@ def url_for(meter):
     person = User.objects.create_user(
         email="someone@example.com", password="pw-someone-1"
     )
+    tariff = create_tariff(utility="City", name="Flat")
+    version = save_version(
+        tariff,
+        parse_version(
+            {
+                "valid_from": "2026-01-01",
+                "charges": [{"kind": "energy_flat", "rate": "1"}],
+            }
+        ),
+    )
     kwargs = {
         "site-edit": {"code": "PLANT"},
         "site-deactivate": {"code": "PLANT"},
@@ -71,6 +95,15 @@ def url_for(meter):
         "user-edit": {"pk": person.pk},
         "user-password": {"pk": person.pk},
         "user-delete": {"pk": person.pk},
+        "site-bill": {"code": meter.site.code},
+        "site-bill-export": {"code": meter.site.code},
+        "tariff": {"pk": tariff.pk},
+        "tariff-edit": {"pk": tariff.pk},
+        "tariff-delete": {"pk": tariff.pk},
+        "tariff-export": {"pk": tariff.pk},
+        "version-create": {"pk": tariff.pk},
+        "version-edit": {"pk": tariff.pk, "version": version.pk},
+        "version-delete": {"pk": tariff.pk, "version": version.pk},
     }
     return lambda name: reverse(name, kwargs=kwargs.get(name))
 

@@ -1,6 +1,7 @@
 """Filters that format readings, energy and ages for people."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django import template
 from django.template.defaultfilters import floatformat
@@ -45,3 +46,13 @@ def age(delta: timedelta | None) -> str:
 @register.filter
 def percent(share: float | None) -> str:
     return MISSING if share is None else f"{share * 100:.0f} %"
+
+
+@register.filter
+def money(value: Decimal | None, currency: str = "") -> str:
+    """`ZAR 1,234.56`: a cost to the cent, with its currency; a dash when
+    there is none (no tariff)."""
+    if value is None:
+        return MISSING
+    amount = f"{Decimal(value):,.2f}"
+    return f"{currency} {amount}" if currency else amount

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from portal.audit.models import AuditEntry
+from portal.lib.spreadsheet import inert
 from portal.web.pages import page_of, render_page
 from portal.web.rules import rule
 
@@ -81,10 +82,4 @@ def _csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[str]:
     for entry in entries.iterator(chunk_size=1000):
         changes = json.dumps(entry.changes, ensure_ascii=False, sort_keys=True)
         cells = [entry.actor_label, entry.address, entry.action, entry.target, changes]
-        yield writer.writerow([entry.at.isoformat(), *map(_inert, cells)])
-
-
-def _inert(cell: str) -> str:
-    """A spreadsheet must not run a cell as a formula: one that starts like one
-    is prefixed with an apostrophe, which spreadsheets show as text."""
-    return "'" + cell if cell.startswith(("=", "+", "-", "@", "\t", "\r")) else cell
+        yield writer.writerow([entry.at.isoformat(), *map(inert, cells)])

@@ -2,6 +2,7 @@
 events) and the CSV export of its readings."""
 
 from datetime import timedelta
+from decimal import Decimal
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from portal.metering.access import device_or_404
 from portal.metering.models import Device, QualityEvent, Reading
 from portal.metering.quantities import QUANTITIES
 from portal.metering.queries import latest_reading, now_utc
+from portal.tariffs.costs import cost_buckets
 from portal.web import charts, labels
 from portal.web.export import portal_csv_chunks, reading_records
 from portal.web.forms import PRESETS, RangeForm
@@ -60,6 +62,18 @@ class DevicePage:
     @property
     def energy_totals(self) -> dict[str, float]:
         return self._energy[1]
+
+    @cached_property
+    def energy_cost(self) -> Decimal | None:
+        """The device's energy cost over the range; None without a tariff."""
+        site = self.device.site
+        costs = cost_buckets(site, [self.range.since], self.range.until, self.device)
+        return None if costs is None else costs[0]
+
+    @property
+    def currency(self) -> str:
+        tariff = self.device.site.tariff
+        return tariff.currency if tariff is not None else ""
 
     @property
     def presets(self) -> list[tuple[str, str, str]]:

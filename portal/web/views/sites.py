@@ -21,7 +21,11 @@ FORM_TEMPLATE = "web/sites/form.html"
 
 
 def _listed_sites(request: HttpRequest) -> QuerySet[Site]:
-    return visible_sites(request).annotate(device_count=Count("devices"))
+    return (
+        visible_sites(request)
+        .select_related("tariff")
+        .annotate(device_count=Count("devices"))
+    )
 
 
 @rule("user")

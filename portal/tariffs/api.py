@@ -1,0 +1,73 @@
+"""The bill of a site for one billing period, as the bill page shows it."""
+
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from portal.ingest.auth import session_or_read_key
+from portal.metering.access import visible_sites
+from portal.metering.queries import now_utc
+from portal.tariffs.costs import current_label, site_bill
+from portal.tariffs.statements import bill_document
+
+router = Router(tags=["cost"], auth=session_or_read_key)
+
+PERIOD_PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
+class BillQuery(Schema):
+    period: str | None = Field(
+        default=None,
+        pattern=PERIOD_PATTERN,
+        description="billing period YYYY-MM, starting on the site's billing day "
+        "of that month; the current one if omitted",
+    )
+
+
+class BillLineOut(Schema):
+    description: str
+    kind: str
+    quantity: str
+    unit: str
+    rate: str
+    factor: str
+    amount: str
+    version_from: str
+    note: str
+
+
+class BillOut(Schema):
+    site: str
+    period: str
+    start: str
+    end: str
+    timezone: str
+    currency: str
+    tariff: str | None
+    lines: list[BillLineOut]
+    subtotal: str
+    taxes: list[dict[str, str]]
+    total: str
+    kwh: str
+    unpriced_kwh: str
+    energy_by_period: dict[str, str]
+    max_demand: dict[str, dict[str, Any]]
+    notes: list[str]
+
+
+_ERRORS = {400: dict[str, str], 401: dict[str, str], 404: dict[str, str]}
+
+
+@router.get("/sites/{code}/bill", response={200: BillOut, **_ERRORS})
+def bill(request: HttpRequest, code: str, query: Query[BillQuery]) -> dict[str, Any]:
+    """Every charge of the bill as a line with quantity, rate and amount, then
+    subtotal, tax and total. Money and quantities are decimal strings; amounts
+    are rounded once per line (docs/TARIFFS.md)."""
+    sites = visible_sites(request).select_related("tariff")
+    site = None if "\x00" in code else sites.filter(code=code).first()
+    if site is None:
+        raise Http404(f"no site {code!r}")
+    label = query.period or current_label(site, now_utc())
+    return bill_document(site_bill(site, label))

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TariffsConfig(AppConfig):
+    name = "portal.tariffs"
+    label = "tariffs"

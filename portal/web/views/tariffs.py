@@ -1,0 +1,200 @@
+"""Tariffs for admins: list, create, edit, versions, import and export."""
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_POST
+
+from portal.audit.actions import Actor
+from portal.tariffs.actions import (
+    create_tariff,
+    delete_tariff,
+    delete_version,
+    export_document,
+    import_tariff,
+    read_document,
+    save_version,
+    update_tariff,
+)
+from portal.tariffs.document import DocumentError
+from portal.tariffs.models import Tariff, TariffVersion
+from portal.web.forms import TariffForm, TariffImportForm, VersionForm
+from portal.web.pages import redirect_after_change, render_page
+from portal.web.rules import rule
+
+STARTER_BODY = {
+    "tax_percent": "15",
+    "charges": [{"kind": "energy_flat", "name": "Energy", "rate": "0"}],
+}
+
+
+@rule("admin")
+def tariff_list(request: HttpRequest) -> HttpResponse:
+    tariffs = Tariff.objects.select_related("utility").annotate(
+        version_count=Count("versions", distinct=True),
+        site_count=Count("sites", distinct=True),
+    )
+    return render_page(request, "web/tariffs/list.html", {"tariffs": tariffs})
+
+
+@rule("admin")
+def tariff_create(request: HttpRequest) -> HttpResponse:
+    form = TariffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tariff = create_tariff(**form.cleaned_data, by=Actor.of(request))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Tariff “{tariff.name}” created; add a version.")
+            return redirect_after_change(request, "tariff", tariff.pk)
+    context = {"form": form, "tariff": None}
+    return render_page(request, "web/tariffs/form.html", context)
+
+
+@rule("admin")
+def tariff_page(request: HttpRequest, pk: int) -> HttpResponse:
+    versions = Prefetch(
+        "versions", queryset=TariffVersion.objects.order_by("-valid_from")
+    )
+    tariff = get_object_or_404(
+        Tariff.objects.select_related("utility").prefetch_related(versions, "sites"),
+        pk=pk,
+    )
+    rows = [(row, row.priced()) for row in tariff.versions.all()]
+    context = {"tariff": tariff, "versions": rows}
+    return render_page(request, "web/tariffs/page.html", context)
+
+
+@rule("admin")
+def tariff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    tariff = get_object_or_404(Tariff.objects.select_related("utility"), pk=pk)
+    initial = {
+        "utility": tariff.utility.name,
+        "name": tariff.name,
+        "currency": tariff.currency,
+        "description": tariff.description,
+    }
+    form = TariffForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_tariff(tariff, **form.cleaned_data, by=Actor.of(request))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Tariff “{tariff.name}” saved.")
+            return redirect_after_change(request, "tariff", tariff.pk)
+    context = {"form": form, "tariff": tariff}
+    return render_page(request, "web/tariffs/form.html", context)
+
+
+@rule("admin")
+@require_POST
+def tariff_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    tariff = get_object_or_404(Tariff, pk=pk)
+    try:
+        delete_tariff(tariff, by=Actor.of(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect_after_change(request, "tariff", pk)
+    messages.success(request, f"Tariff “{tariff.name}” deleted.")
+    return redirect_after_change(request, "tariffs")
+
+
+@rule("admin")
+def version_create(request: HttpRequest, pk: int) -> HttpResponse:
+    tariff = get_object_or_404(Tariff, pk=pk)
+    latest = tariff.versions.order_by("-valid_from").first()
+    body = latest.body if latest is not None else STARTER_BODY
+    form = VersionForm(request.POST or None, initial={"body": _pretty(body)})
+    return _version_form(request, tariff, form, None)
+
+
+@rule("admin")
+def version_edit(request: HttpRequest, pk: int, version: int) -> HttpResponse:
+    tariff = get_object_or_404(Tariff, pk=pk)
+    row = get_object_or_404(TariffVersion, pk=version, tariff=tariff)
+    initial = {
+        "valid_from": row.valid_from,
+        "valid_to": row.valid_to,
+        "body": _pretty(row.body),
+    }
+    form = VersionForm(request.POST or None, initial=initial)
+    return _version_form(request, tariff, form, row)
+
+
+def _version_form(
+    request: HttpRequest, tariff: Tariff, form: VersionForm, row: TariffVersion | None
+) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save_version(
+                tariff,
+                form.cleaned_data["version"],
+                replacing=row,
+                by=Actor.of(request),
+            )
+        except DocumentError as error:
+            form.add_error("valid_from", error.why)
+        else:
+            messages.success(
+                request,
+                f"Version from {saved.valid_from} saved; costs it covers are "
+                "priced with it from now on.",
+            )
+            return redirect_after_change(request, "tariff", tariff.pk)
+    context = {"form": form, "tariff": tariff, "version": row}
+    return render_page(request, "web/tariffs/version.html", context)
+
+
+@rule("admin")
+@require_POST
+def version_delete(request: HttpRequest, pk: int, version: int) -> HttpResponse:
+    row = get_object_or_404(
+        TariffVersion.objects.select_related("tariff"), pk=version, tariff_id=pk
+    )
+    delete_version(row, by=Actor.of(request))
+    messages.success(request, f"Version from {row.valid_from} deleted.")
+    return redirect_after_change(request, "tariff", pk)
+
+
+@rule("admin")
+def tariff_export(request: HttpRequest, pk: int) -> HttpResponse:
+    tariff = get_object_or_404(Tariff.objects.select_related("utility"), pk=pk)
+    text = json.dumps(export_document(tariff), indent=2, ensure_ascii=False) + "\n"
+    response = HttpResponse(text, content_type="application/json; charset=utf-8")
+    filename = "".join(c if c.isalnum() or c in "-_" else "-" for c in tariff.name)
+    response["Content-Disposition"] = f'attachment; filename="tariff-{filename}.json"'
+    return response
+
+
+@rule("admin")
+def tariff_import(request: HttpRequest) -> HttpResponse:
+    form = TariffImportForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            document = read_document(upload.read())
+            tariff = import_tariff(
+                document, replace=form.cleaned_data["replace"], by=Actor.of(request)
+            )
+        except DocumentError as error:
+            form.add_error("file", f"Nothing was imported. {error}")
+            status = 400
+        else:
+            messages.success(request, f"Tariff “{tariff.name}” imported.")
+            return redirect_after_change(request, "tariff", tariff.pk)
+    elif request.method == "POST":
+        status = 400
+    return render_page(
+        request, "web/tariffs/import.html", {"form": form}, status=status
+    )
+
+
+def _pretty(body: object) -> str:
+    return json.dumps(body, indent=2, ensure_ascii=False)
