@@ -23,12 +23,14 @@ from bench.processes import BenchError, child_env, machine
 from bench.report import Measurement, progress, table, write_json
 
 if TYPE_CHECKING:
+    from bench.bills import BillFigures
     from bench.files import FileFigures
     from bench.ingest import IngestFigures
 
 # The issue's aim for API / COPY, and the least it accepts.
 RATIO_AIM, RATIO_FLOOR = 0.5, 0.3
 RSS_AIM_MIB = 300
+BILLS_AIM_SECONDS = 1.0
 
 
 def _positive(text: str) -> int:
@@ -45,6 +47,12 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     add("--batches", type=_positive, default=20, help="API batches of 5,000 a run")
     add("--threads", type=_positive, default=2, help="API client threads")
     add("--lines", type=_positive, default=1_000_000, help="lines of the CSV")
+    add(
+        "--only",
+        choices=("all", "bills"),
+        default="all",
+        help="run every measurement, or only the bills",
+    )
     options = parser.parse_args(argv)
     if options.batches < options.threads:
         parser.error("--batches must be at least --threads (a batch per thread)")
@@ -53,17 +61,26 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
 
 @dataclass
 class Run:
-    options: dict[str, int]
-    ingest: "IngestFigures"
-    files: "FileFigures"
+    options: dict[str, Any]
+    ingest: "IngestFigures | None"
+    files: "FileFigures | None"
+    bills: "BillFigures"
     postgres: str
 
     def measurements(self) -> list[Measurement]:
-        i, f = self.ingest, self.files
-        return [i.api, i.copy_rows, i.copy_text, f.check, f.imported, f.recompute]
+        found = []
+        if self.ingest is not None:
+            i = self.ingest
+            found += [i.api, i.copy_rows, i.copy_text]
+        if self.files is not None:
+            f = self.files
+            found += [f.check, f.imported, f.recompute]
+        b = self.bills
+        return [*found, b.fetch, b.bills, b.daily_costs]
 
     @property
     def import_over_check(self) -> float:
+        assert self.files is not None
         floor = self.files.check.median_peak_rss_mib or 0.0
         return (self.files.imported.median_peak_rss_mib or 0.0) / (floor or 1.0)
 
@@ -72,7 +89,11 @@ def _run(url: str, options: argparse.Namespace) -> Run:
     setup_django(url)
     # Imported only now: they import the portal's models, which need the
     # settings, which read DATABASE_URL once.
-    from bench import files, ingest
+    from bench import bills, files, ingest
+
+    if options.only == "bills":
+        bill_figures = bills.measure(options.repeat)
+        return Run(vars(options), None, None, bill_figures, server_version())
 
     ingest_plan = ingest.IngestPlan(options.batches, options.threads, options.repeat)
     file_plan = files.FilePlan(options.lines, options.repeat)
@@ -83,19 +104,28 @@ def _run(url: str, options: argparse.Namespace) -> Run:
 
     ingest_figures = ingest.measure(url, env, secret, ids, ingest_plan)
     file_figures = files.measure(env, site, file_plan)
-    return Run(vars(options), ingest_figures, file_figures, server_version())
+    bill_figures = bills.measure(options.repeat)
+    return Run(
+        vars(options), ingest_figures, file_figures, bill_figures, server_version()
+    )
 
 
 def _figures(run: Run) -> dict[str, Any]:
     """Everything the table shows, for docs to quote."""
-    i, f = run.ingest, run.files
-    return {
+    figures = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "python": platform.python_version(),
         "postgresql": run.postgres,
         "options": run.options,
         "measurements": [m.summary() for m in run.measurements()],
+        "bills_seconds": round(run.bills.bills.median_seconds, 3),
+        "bills_over_reading_intervals": round(run.bills.ratio, 2),
+    }
+    if run.ingest is None or run.files is None:
+        return figures
+    i, f = run.ingest, run.files
+    return figures | {
         "copy_baseline": i.baseline.label,
         "ratio_api_to_copy": round(i.ratio, 3),
         "api_server_peak_rss_mib": round(i.server_peak_rss_mib, 1),
@@ -114,10 +144,19 @@ def _verdict(ratio: float) -> str:
 
 
 def _facts(run: Run, figures: dict[str, Any]) -> dict[str, str]:
+    b = run.bills
+    bills = {
+        "bills for a year": f"{b.bills.median_seconds:.2f} s "
+        f"(aim < {BILLS_AIM_SECONDS:.0f} s), {b.ratio:.1f} x reading the intervals",
+        "machine": ", ".join(f"{k} {v}" for k, v in figures["machine"].items()),
+        "PostgreSQL": figures["postgresql"],
+    }
+    if run.ingest is None or run.files is None:
+        return bills
     i, f = run.ingest, run.files
     peak = f.imported.median_peak_rss_mib or 0.0
     floor = f.check.median_peak_rss_mib or 0.0
-    return {
+    return bills | {
         "API / COPY": f"{i.ratio:.2f} against {i.baseline.label} "
         f"(aim {RATIO_AIM}, floor {RATIO_FLOOR}: {_verdict(i.ratio)})",
         "import peak RSS": f"{peak:.0f} MiB (aim < {RSS_AIM_MIB}), "

@@ -17,11 +17,12 @@ Rules (docs/TARIFFS.md explains each with an example):
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
@@ -30,6 +31,7 @@ from portal.lib.localtime import first_of_next_month
 from portal.tariffs.document import (
     BlockEnergy,
     Capacity,
+    Charge,
     Demand,
     FixedDaily,
     FixedPeriod,
@@ -215,6 +217,20 @@ def _walk(
         yield _Priced(slot, local, index, plan, period, kwh)
 
 
+def in_force(versions: Sequence[PricedVersion]) -> list[PricedVersion]:
+    """The versions in date order, each ending where the next begins unless
+    it ends earlier: a version without `valid_to` runs until the next one."""
+    ordered = sorted(versions, key=lambda v: v.valid_from)
+    result = []
+    for index, version in enumerate(ordered):
+        following = ordered[index + 1].valid_from if index + 1 < len(ordered) else None
+        end = version.valid_to
+        if following is not None and (end is None or end > following):
+            end = following
+        result.append(PricedVersion(version.valid_from, end, version.body))
+    return result
+
+
 def _version_on(versions: Sequence[PricedVersion], day: date) -> int:
     for index, version in enumerate(versions):
         if version.covers(day):
@@ -259,6 +275,7 @@ def interval_costs(
     """The energy charges of each slot, unrounded and before tax; None where no
     version is in force. Blocks count from the start of each billing period, so
     `slots` must begin at a billing period's start for block tariffs."""
+    versions = in_force(versions)
     costs: list[Decimal | None] = []
     consumed = ZERO
     current_period = ""
@@ -311,15 +328,18 @@ def bill(
     notified_demand_kva: Decimal | None = None,
 ) -> Bill:
     """The bill for local days [start, end) from the slots inside them."""
+    versions = in_force(versions)
     result = Bill(start=start, end=end, currency=currency)
     segments = _segments(versions, start, end)
     period_days = (end - start).days
 
     by_period: dict[str, Decimal] = defaultdict(Decimal)
     consumed = ZERO
+    inside: list[Slot] = []
     for priced in _walk(slots, versions, tz):
         if not start <= priced.local.date() < end:
             continue  # a slot outside the billed days belongs to another bill
+        inside.append(priced.slot)
         result.kwh += priced.kwh
         if priced.plan is None:
             result.unpriced_kwh += priced.kwh
@@ -335,11 +355,11 @@ def bill(
     for index, segment in sorted(segments.items(), key=lambda item: item[1].start):
         factor = Decimal(segment_days(segment)) / Decimal(period_days)
         result.lines += _lines(
-            versions[index], segment, factor, notified_demand_kva, minor
+            versions[index], segment, factor, notified_demand_kva, minor, tz
         )
     result.taxes = _taxes(result.lines, versions, minor)
     result.energy_by_period = dict(by_period)
-    result.max_demand_kva, result.max_demand_kw = _site_peaks(slots, tz)
+    result.max_demand_kva, result.max_demand_kw = _site_peaks(inside, tz)
 
     if result.unpriced_kwh:
         result.notes.append(
@@ -409,6 +429,7 @@ def _lines(
     factor: Decimal,
     notified_demand_kva: Decimal | None,
     minor: Decimal,
+    tz: ZoneInfo,
 ) -> list[BillLine]:
     lines = []
     days = segment_days(segment)
@@ -427,7 +448,7 @@ def _lines(
         elif isinstance(charge, FixedPeriod):
             lines.append(line(ONE, "period", charge.amount, factor=factor))
         elif isinstance(charge, Demand):
-            lines.append(_demand_line(charge, number, segment, line, factor))
+            lines.append(_demand_line(charge, number, segment, line, factor, tz))
         elif isinstance(charge, Capacity):
             kva = notified_demand_kva if notified_demand_kva is not None else ZERO
             note = (
@@ -444,7 +465,20 @@ def _lines(
     return lines
 
 
-def _line_maker(version: PricedVersion, charge: object, minor: Decimal):  # type: ignore[no-untyped-def]
+class _MakeLine(Protocol):
+    def __call__(
+        self,
+        quantity: Decimal,
+        unit: str,
+        rate: Decimal,
+        *,
+        suffix: str = "",
+        factor: Decimal = ONE,
+        note: str = "",
+    ) -> BillLine: ...
+
+
+def _line_maker(version: PricedVersion, charge: Charge, minor: Decimal) -> _MakeLine:
     def make(
         quantity: Decimal,
         unit: str,
@@ -457,8 +491,8 @@ def _line_maker(version: PricedVersion, charge: object, minor: Decimal):  # type
         amount = (quantity * rate * factor).quantize(minor, rounding=ROUND_HALF_UP)
         return BillLine(
             version_from=version.valid_from,
-            kind=charge.kind,  # type: ignore[attr-defined]
-            description=charge.name + (f" ({suffix})" if suffix else ""),  # type: ignore[attr-defined]
+            kind=charge.kind,
+            description=charge.name + (f" ({suffix})" if suffix else ""),
             quantity=quantity,
             unit=unit,
             rate=rate,
@@ -471,8 +505,8 @@ def _line_maker(version: PricedVersion, charge: object, minor: Decimal):  # type
 
 
 def _block_lines(
-    charge: BlockEnergy, number: int, segment: _Segment, line
-) -> list[BillLine]:  # type: ignore[no-untyped-def]
+    charge: BlockEnergy, number: int, segment: _Segment, line: _MakeLine
+) -> list[BillLine]:
     lines = []
     low = ZERO
     for index, block in enumerate(charge.blocks):
@@ -488,8 +522,8 @@ def _block_lines(
 
 
 def _tou_lines(
-    charge: TouEnergy, number: int, segment: _Segment, line
-) -> list[BillLine]:  # type: ignore[no-untyped-def]
+    charge: TouEnergy, number: int, segment: _Segment, line: _MakeLine
+) -> list[BillLine]:
     lines = []
     for season, rates in charge.rates.items():
         for period, rate in rates.items():
@@ -500,8 +534,13 @@ def _tou_lines(
 
 
 def _demand_line(
-    charge: Demand, number: int, segment: _Segment, line, factor: Decimal
-) -> BillLine:  # type: ignore[no-untyped-def]
+    charge: Demand,
+    number: int,
+    segment: _Segment,
+    line: _MakeLine,
+    factor: Decimal,
+    tz: ZoneInfo,
+) -> BillLine:
     hours = charge.window_minutes / 60
     best, at = 0.0, None
     for window, (kwh, kvarh, counts) in sorted(segment.windows.get(number, {}).items()):
@@ -511,7 +550,9 @@ def _demand_line(
         if value > best:
             best, at = value, window
     quantity = Decimal(repr(round(best, 3)))
-    when = f"highest at {at.isoformat()}" if at else "no demand recorded"
+    when = (
+        f"highest at {at.astimezone(tz):%Y-%m-%d %H:%M}" if at else "no demand recorded"
+    )
     scope = ", ".join(charge.periods) if charge.periods else ""
     return line(
         quantity, charge.unit, charge.rate, suffix=scope, factor=factor, note=when
@@ -552,7 +593,11 @@ def _site_peaks(slots: Sequence[Slot], tz: ZoneInfo) -> tuple[Peak, Peak]:
     )
 
 
-def _peak(item, value, unit: str) -> Peak:  # type: ignore[no-untyped-def]
+def _peak(
+    item: tuple[datetime, list[float]] | None,
+    value: Callable[[list[float]], float],
+    unit: str,
+) -> Peak:
     if item is None:
         return Peak(ZERO, unit, DEMAND_WINDOW_MINUTES, None)
     at, sums = item

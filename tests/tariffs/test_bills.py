@@ -439,10 +439,10 @@ def test_demand_counts_only_peak_and_standard_windows():
         D(1),
         D("6000.00"),
     )
-    assert kva.note == "highest at 2026-03-05T05:00:00+00:00"
+    assert kva.note == "highest at 2026-03-05 07:00"  # 05:00 UTC, local UTC+2
     assert kva.description == "kVA demand (peak, standard)"
     assert (kw.unit, kw.quantity, kw.amount) == ("kW", D(52), D("7800.00"))
-    assert kw.note == "highest at 2026-03-06T08:00:00+00:00"
+    assert kw.note == "highest at 2026-03-06 10:00"  # 08:00 UTC
     assert result.subtotal == D("13800.00")
 
     site_kva, site_kw = result.max_demand_kva, result.max_demand_kw
@@ -551,8 +551,8 @@ def test_version_change_in_the_middle_of_a_billing_period():
         ("demand", D("0.466667")),
     ]
     old_demand, new_demand = lines_of(result, "demand")
-    assert old_demand.note == "highest at 2026-06-20T08:00:00+00:00"
-    assert new_demand.note == "highest at 2026-07-03T12:00:00+00:00"
+    assert old_demand.note == "highest at 2026-06-20 10:00"  # 08:00 UTC
+    assert new_demand.note == "highest at 2026-07-03 14:00"  # 12:00 UTC
 
     taxes = [(tax.percent, tax.base, tax.amount) for tax in result.taxes]
     assert sorted(taxes) == [
@@ -855,3 +855,44 @@ def test_reactive_charge_on_kvarh_above_the_free_share():
     )
     assert one_line(result, "energy_flat").amount == D("5760.00")
     assert result.subtotal == D("5817.60")
+
+
+def test_an_open_ended_version_runs_until_the_next_one_begins():
+    """Adding a new version when prices change must not leave the old one in
+    force as well. Old: 1.00/kWh and 10.00/day from 1 January, no end; new:
+    2.00/kWh and 20.00/day from 16 March. March 2026 in Johannesburg, 1 kWh
+    at 10:00 local every day: 15 days x (1 x 1.00 + 10.00) = 165.00 on the
+    old version and 16 days x (1 x 2.00 + 20.00) = 352.00 on the new."""
+    tz = ZoneInfo("Africa/Johannesburg")
+
+    def version(start: str, rate: str, daily: str) -> PricedVersion:
+        parsed = parse_version(
+            {
+                "valid_from": start,
+                "charges": [
+                    {"kind": "energy_flat", "rate": rate},
+                    {"kind": "fixed_daily", "amount": daily},
+                ],
+            }
+        )
+        return PricedVersion(parsed.valid_from, parsed.valid_to, parsed.body)
+
+    versions = [
+        version("2026-03-16", "2.00", "20.00"),
+        version("2026-01-01", "1", "10"),
+    ]
+    slots = [
+        Slot(datetime(2026, 3, day, 8, tzinfo=UTC), 1.0, 0.0, 0.0)
+        for day in range(1, 32)
+    ]
+
+    result = bill(slots, versions, tz, date(2026, 3, 1), date(2026, 4, 1))
+
+    amounts = [(line.version_from, line.kind, line.amount) for line in result.lines]
+    assert amounts == [
+        (date(2026, 1, 1), "energy_flat", Decimal("15.00")),
+        (date(2026, 1, 1), "fixed_daily", Decimal("150.00")),
+        (date(2026, 3, 16), "energy_flat", Decimal("32.00")),
+        (date(2026, 3, 16), "fixed_daily", Decimal("320.00")),
+    ]
+    assert result.subtotal == Decimal("517.00")
