@@ -57,6 +57,8 @@ ROUTES = [
     ("api:device_energy", "get", SOUTH, DAY, api_read(limited=404)),
     ("api:device_readings", "get", NORTH, DAY, api_read()),
     ("api:device_readings", "get", SOUTH, DAY, api_read(limited=404)),
+    ("api:site_energy", "get", {"code": "NORTH"}, DAY, api_read()),
+    ("api:site_energy", "get", {"code": "SOUTH"}, DAY, api_read(limited=404)),
     ("api:bill", "get", {"code": "NORTH"}, PERIOD, api_read()),
     ("api:bill", "get", {"code": "SOUTH"}, PERIOD, api_read(limited=404)),
     (

@@ -6,17 +6,22 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
 from portal.ingest.auth import session_or_read_key
 from portal.lib.localtime import local_midnight
-from portal.metering.access import device_or_404
-from portal.metering.models import Reading
+from portal.metering.access import device_or_404, visible_sites
+from portal.metering.models import Reading, Site
 from portal.metering.quantities import QUANTITIES
-from portal.metering.queries import MAX_DAYS, energy_buckets
+from portal.metering.queries import (
+    MAX_DAYS,
+    EnergyBucket,
+    energy_buckets,
+    site_energy_buckets,
+)
 from portal.tariffs.costs import bucket_costs
 
 COST_STEP = Decimal("0.0001")
@@ -63,13 +68,62 @@ def device_energy(
     request: HttpRequest, external_id: str, query: Query[EnergyQuery]
 ) -> dict[str, Any]:
     """Energy per interval, hour, day or month of the site's local calendar.
-    Bucket starts carry the site's UTC offset."""
+    Bucket starts carry the site's UTC offset. A device's cost is its share,
+    by kWh, of its site's energy cost in each interval."""
     device = device_or_404(request, external_id)
     _check_span(query.start, query.end, query.bucket)
 
-    tz = device.site.tz
     buckets = energy_buckets(device, query.start, query.end, query.bucket)
-    costs = bucket_costs(device, buckets)
+    costs = bucket_costs(device.site, buckets, device)
+    return {"device": device.external_id} | _energy_answer(
+        device.site, query, buckets, costs
+    )
+
+
+class SiteEnergyOut(Schema):
+    site: str
+    devices: list[str]
+    timezone: str
+    bucket: str
+    start: date
+    end: date
+    currency: str | None
+    buckets: list[EnergyBucketOut]
+    total: dict[str, float]
+    total_cost: str | None
+
+
+@router.get("/sites/{code}/energy", response={200: SiteEnergyOut, **_ERRORS})
+def site_energy(
+    request: HttpRequest, code: str, query: Query[EnergyQuery]
+) -> dict[str, Any]:
+    """Energy and energy cost of all the site's devices together, per interval,
+    hour, day or month of its local calendar. Coverage is the share of the
+    devices' intervals that readings covered."""
+    site = None if "\x00" in code else visible_sites(request).filter(code=code).first()
+    if site is None:
+        raise Http404(f"no site {code!r}")
+    _check_span(query.start, query.end, query.bucket)
+
+    devices = list(
+        site.devices.order_by("external_id").values_list("pk", "external_id")
+    )
+    ids = [pk for pk, _ in devices]
+    buckets = site_energy_buckets(site, ids, query.start, query.end, query.bucket)
+    costs = bucket_costs(site, buckets)
+    return {
+        "site": site.code,
+        "devices": [external_id for _, external_id in devices],
+    } | _energy_answer(site, query, buckets, costs)
+
+
+def _energy_answer(
+    site: Site,
+    query: EnergyQuery,
+    buckets: list[EnergyBucket],
+    costs: list[Decimal | None],
+) -> dict[str, Any]:
+    tz = site.tz
     rows = [
         {
             "start": b.start.astimezone(tz),
@@ -88,12 +142,11 @@ def device_energy(
         for name in ("kwh_import", "kwh_export", "kvarh_import", "kvarh_export")
     }
     return {
-        "device": device.external_id,
-        "timezone": device.site.timezone,
+        "timezone": site.timezone,
         "bucket": query.bucket,
         "start": query.start,
         "end": query.end,
-        "currency": device.site.tariff.currency if device.site.tariff else None,
+        "currency": site.tariff.currency if site.tariff else None,
         "buckets": rows,
         "total": total,
         "total_cost": _money(_sum(costs)),

@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from portal.lib.localtime import bucket_starts, local_midnight
-from portal.metering.models import Device, Reading
+from portal.metering.models import Device, Reading, Site
 
 INTERVAL_SECONDS = 900.0
 ENERGY_FIELDS = ("kwh_import", "kwh_export", "kvarh_import", "kvarh_export")
 
 # Largest span per bucket size, so one request cannot ask for millions of rows.
 _IN_RANGE = "device_id = %s AND start >= %s AND start < %s"
+_ANY_IN_RANGE = "device_id = ANY(%s) AND start >= %s AND start < %s"
 
 MAX_DAYS = {"interval": 31, "hour": 366, "day": 3660, "month": 36600}
 
@@ -34,10 +35,17 @@ def energy_buckets(
     device: Device, start: date, end: date, bucket: str
 ) -> list[EnergyBucket]:
     """Energy of `device` per bucket of its site's local calendar, [start, end)."""
-    tz = ZoneInfo(device.site.timezone)
+    return site_energy_buckets(device.site, [device.pk], start, end, bucket)
+
+
+def site_energy_buckets(
+    site: Site, device_ids: list[int], start: date, end: date, bucket: str
+) -> list[EnergyBucket]:
+    """Energy of the devices together per bucket of the site's local calendar."""
+    tz = ZoneInfo(site.timezone)
     starts = list(bucket_starts(start, end, bucket, tz))
     finish = local_midnight(end, tz)
-    sums = _sums_by_bucket(device, starts, finish, bucket, tz)
+    sums = _sums_by_bucket(device_ids, starts, finish, bucket, tz)
 
     buckets = []
     for index, bucket_start in enumerate(starts):
@@ -52,14 +60,18 @@ def energy_buckets(
                 kwh_export=totals[1],
                 kvarh_import=totals[2],
                 kvarh_export=totals[3],
-                coverage=totals[4] / slots,
+                coverage=totals[4] / (slots * max(len(device_ids), 1)),
             )
         )
     return buckets
 
 
 def _sums_by_bucket(
-    device: Device, starts: list[datetime], finish: datetime, bucket: str, tz: ZoneInfo
+    device_ids: list[int],
+    starts: list[datetime],
+    finish: datetime,
+    bucket: str,
+    tz: ZoneInfo,
 ) -> dict[datetime, tuple[float, ...]]:
     if not starts:
         return {}
@@ -70,9 +82,9 @@ def _sums_by_bucket(
             width = INTERVAL_SECONDS if bucket == "interval" else 3600.0
             cursor.execute(
                 f"SELECT floor(extract(epoch FROM start - %s) / %s)::int, {sums} "
-                f"FROM metering_energyinterval WHERE {_IN_RANGE} "
+                f"FROM metering_energyinterval WHERE {_ANY_IN_RANGE} "
                 "GROUP BY 1",
-                [starts[0], width, device.pk, starts[0], finish],
+                [starts[0], width, device_ids, starts[0], finish],
             )
             return {
                 starts[0] + timedelta(seconds=index * width): tuple(values)
@@ -81,9 +93,9 @@ def _sums_by_bucket(
 
         cursor.execute(
             f"SELECT date_trunc(%s, start AT TIME ZONE %s)::date, {sums} "
-            f"FROM metering_energyinterval WHERE {_IN_RANGE} "
+            f"FROM metering_energyinterval WHERE {_ANY_IN_RANGE} "
             "GROUP BY 1",
-            [bucket, tz.key, device.pk, starts[0], finish],
+            [bucket, tz.key, device_ids, starts[0], finish],
         )
         rows = cursor.fetchall()
 

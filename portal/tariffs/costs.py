@@ -168,15 +168,13 @@ def cost_buckets(
 
 
 def bucket_costs(
-    device: Device, buckets: Sequence[EnergyBucket]
+    site: Site, buckets: Sequence[EnergyBucket], device: Device | None = None
 ) -> list[Decimal | None]:
-    """The energy cost of a device in each of its energy buckets; all None
-    when its site has no tariff."""
+    """The energy cost of a site, or of one of its devices, in each energy
+    bucket; all None when the site has no tariff."""
     if not buckets:
         return []
-    costs = cost_buckets(
-        device.site, [b.start for b in buckets], buckets[-1].end, device
-    )
+    costs = cost_buckets(site, [b.start for b in buckets], buckets[-1].end, device)
     return costs if costs is not None else [None] * len(buckets)
 
 
