@@ -46,6 +46,8 @@ def read_document(raw: bytes | str) -> TariffDocument:
         raise DocumentError(where, f"not JSON: {error.msg}") from None
     except RecursionError:
         raise DocumentError("", "the JSON is nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of thousands of digits
+        raise DocumentError("", f"not a usable JSON value: {error}") from None
     return parse_document(data)
 
 

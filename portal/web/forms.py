@@ -352,6 +352,9 @@ class VersionForm(forms.Form):
         except json.JSONDecodeError as error:
             self.add_error("body", f"Not JSON: {error.msg} at line {error.lineno}.")
             return cleaned
+        except (ValueError, RecursionError):
+            self.add_error("body", "Not usable JSON: too deep or a number too long.")
+            return cleaned
         if not isinstance(body, dict):
             self.add_error("body", "The charges must be a JSON object.")
             return cleaned

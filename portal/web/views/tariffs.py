@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from portal.audit.actions import Actor
@@ -22,9 +24,15 @@ from portal.tariffs.actions import (
 )
 from portal.tariffs.document import DocumentError
 from portal.tariffs.models import Tariff, TariffVersion
-from portal.web.forms import TariffForm, TariffImportForm, VersionForm
+from portal.web.forms import (
+    TARIFF_FILE_BYTES,
+    TariffForm,
+    TariffImportForm,
+    VersionForm,
+)
 from portal.web.pages import redirect_after_change, render_page
 from portal.web.rules import rule
+from portal.web.uploads import UploadLimit
 
 STARTER_BODY = {
     "tax_percent": "15",
@@ -173,24 +181,46 @@ def tariff_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @rule("admin")
+@csrf_exempt  # checked by _import_page, once the upload limit is in place
 def tariff_import(request: HttpRequest) -> HttpResponse:
-    form = TariffImportForm(request.POST or None, request.FILES or None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            document = read_document(upload.read())
-            tariff = import_tariff(
-                document, replace=form.cleaned_data["replace"], by=Actor.of(request)
-            )
-        except DocumentError as error:
-            form.add_error("file", f"Nothing was imported. {error}")
-            status = 400
-        else:
-            messages.success(request, f"Tariff “{tariff.name}” imported.")
-            return redirect_after_change(request, "tariff", tariff.pk)
-    elif request.method == "POST":
-        status = 400
+    # The CSRF check reads the body; the limit must be installed before it.
+    limit = UploadLimit(TARIFF_FILE_BYTES)
+    request.upload_handlers.insert(0, limit)
+    return _import_page(request, limit)
+
+
+@csrf_protect
+def _import_page(request: HttpRequest, limit: UploadLimit) -> HttpResponse:
+    if request.method != "POST":
+        return _import_answer(request, TariffImportForm())
+
+    form = TariffImportForm(request.POST, request.FILES)
+    if limit.exceeded:
+        # The file never arrived, so this is its only error, not "required".
+        message = (
+            f"The file is {filesizeformat(limit.size)}; a tariff file may be at "
+            f"most {filesizeformat(limit.limit)}. Nothing was imported."
+        )
+        form.errors["file"] = form.error_class([message])
+        return _import_answer(request, form, status=413)
+    if not form.is_valid():
+        return _import_answer(request, form, status=400)
+
+    try:
+        document = read_document(form.cleaned_data["file"].read())
+        tariff = import_tariff(
+            document, replace=form.cleaned_data["replace"], by=Actor.of(request)
+        )
+    except DocumentError as error:
+        form.add_error("file", f"Nothing was imported. {error}")
+        return _import_answer(request, form, status=400)
+    messages.success(request, f"Tariff “{tariff.name}” imported.")
+    return redirect_after_change(request, "tariff", tariff.pk)
+
+
+def _import_answer(
+    request: HttpRequest, form: TariffImportForm, status: int = 200
+) -> HttpResponse:
     return render_page(
         request, "web/tariffs/import.html", {"form": form}, status=status
     )
