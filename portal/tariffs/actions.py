@@ -11,7 +11,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Value
 from django.db.models.deletion import ProtectedError
+from django.db.models.functions import Lower
 
 from portal.audit.actions import Actor, changes_between, record
 from portal.metering.actions import update_site
@@ -35,10 +37,13 @@ MAX_DOCUMENT_BYTES = 1_000_000
 def read_document(raw: bytes | str) -> TariffDocument:
     """A tariff document from the bytes of a file, or DocumentError naming its
     first problem."""
+    if isinstance(raw, str):
+        raw = raw.encode()
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise DocumentError("", f"the file is over {MAX_DOCUMENT_BYTES:,} bytes")
     try:
-        data = json.loads(raw)
+        # Decoded here, not by json.loads, which would also take UTF-16.
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise DocumentError("", "the file is not UTF-8 text") from None
     except json.JSONDecodeError as error:
@@ -58,11 +63,7 @@ def import_tariff(
     that name and all its versions. All of it or nothing is stored."""
     with transaction.atomic():
         utility = _utility(document.utility.name, document.utility.country)
-        tariff = (
-            Tariff.objects.select_for_update()
-            .filter(name__iexact=document.name)
-            .first()
-        )
+        tariff = named(Tariff.objects.select_for_update(), document.name).first()
         if tariff is not None and not replace:
             raise DocumentError(
                 "name",
@@ -122,7 +123,7 @@ def create_tariff(
     by: Actor | None = None,
 ) -> Tariff:
     with transaction.atomic():
-        if Tariff.objects.filter(name__iexact=name.strip()).exists():
+        if named(Tariff.objects, name.strip()).exists():
             raise ValidationError({"name": f"A tariff named {name.strip()!r} exists."})
         tariff = Tariff(
             utility=_utility(utility.strip(), ""),
@@ -147,7 +148,7 @@ def update_tariff(
     by: Actor | None = None,
 ) -> Tariff:
     with transaction.atomic():
-        clash = Tariff.objects.filter(name__iexact=name.strip()).exclude(pk=tariff.pk)
+        clash = named(Tariff.objects, name.strip()).exclude(pk=tariff.pk)
         if clash.exists():
             raise ValidationError({"name": f"A tariff named {name.strip()!r} exists."})
         before = _fields(tariff)
@@ -247,8 +248,14 @@ def set_site_tariff(
     return update_site(site, by=by, **changes)
 
 
+def named(rows: Any, name: str) -> Any:
+    """Rows whose name equals `name` ignoring case, compared the way the
+    unique constraints compare: the database's lower() on both sides."""
+    return rows.annotate(name_key=Lower("name")).filter(name_key=Lower(Value(name)))
+
+
 def _utility(name: str, country: str) -> Utility:
-    utility = Utility.objects.filter(name__iexact=name).first()
+    utility = named(Utility.objects, name).first()
     if utility is None:
         utility = Utility.objects.create(name=name, country=country)
     elif country and utility.country != country:

@@ -14,7 +14,7 @@ from portal.tariffs.statements import bill_document
 
 router = Router(tags=["cost"], auth=session_or_read_key)
 
-PERIOD_PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = r"^((19|20|21)[0-9]{2}-(0[1-9]|1[0-2]))?$"  # empty: the current
 
 
 class BillQuery(Schema):

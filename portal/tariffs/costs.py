@@ -221,15 +221,17 @@ def cost_today_and_month(sites: Sequence[Site], now: datetime) -> dict[int, Site
 
 def _total(
     slots: Sequence[Slot], costs: Sequence[Decimal | None], since: datetime
-) -> Decimal:
-    return sum(
-        (
-            cost
-            for slot, cost in zip(slots, costs, strict=True)
-            if cost is not None and slot.start >= since
-        ),
-        Decimal(0),
-    )
+) -> Decimal | None:
+    """The cost of the slots from `since`; None when a version prices none or
+    only some of them, since a partial sum would look like the whole cost."""
+    total = Decimal(0)
+    for slot, cost in zip(slots, costs, strict=True):
+        if slot.start < since:
+            continue
+        if cost is None:
+            return None
+        total += cost
+    return total
 
 
 def months_with_data(site: Site) -> list[str]:

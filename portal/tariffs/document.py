@@ -3,6 +3,7 @@ exported and edited. Every rule a saved tariff obeys is checked here, so the
 editor, the file import and the command line refuse the same things with the
 same words."""
 
+import re
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
@@ -10,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 import holidays
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,12 +30,47 @@ DAY_TYPES = ("weekday", "saturday", "sunday")
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
 Share = Annotated[Decimal, Field(ge=0, le=10, max_digits=8, decimal_places=6)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=8, decimal_places=4)]
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+CLOCK = re.compile(r"^(([01][0-9]|2[0-3]):(00|15|30|45)|24:00)$")
+
+
+def _printable(text: str) -> str:
+    if CONTROL.search(text):
+        raise ValueError("must not contain control characters")
+    return text
+
+
+def _free_text(text: str) -> str:
+    """Line breaks and tabs are allowed in descriptions; other controls not."""
+    _printable(re.sub(r"[\t\n\r]", " ", text))
+    return text
+
+
+def _clock_time(text: str) -> str:
+    if not CLOCK.match(text):
+        raise ValueError(
+            f"{text} is not a time on a quarter hour: use HH:MM from 00:00 to 24:00"
+        )
+    return text
+
+
+def _code(length: str, example: str) -> AfterValidator:
+    def check(text: str) -> str:
+        if not re.fullmatch(r"[A-Z]+", text) or len(text) not in _LENGTHS[length]:
+            raise ValueError(f"use {length} capital letters, e.g. {example}")
+        return text
+
+    return AfterValidator(check)
+
+
+_LENGTHS = {"two": (2,), "two or three": (2, 3), "three": (3,)}
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    Field(pattern=r"^[^\x00-\x1f\x7f]+$"),
+    AfterValidator(_printable),
 ]
-ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-4]):(00|15|30|45)$")]
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
 
 
 class Strict(BaseModel):
@@ -167,6 +204,8 @@ class TimeOfUse(Strict):
         season_names = [season.name for season in self.seasons]
         if len(set(self.periods)) != len(self.periods):
             raise ValueError("periods: a period is named twice")
+        if len(set(season_names)) != len(season_names):
+            raise ValueError("seasons: a season is named twice")
         for name in season_names:
             if name not in self.schedule:
                 raise ValueError(f"schedule: season {name!r} has no schedule")
@@ -193,10 +232,12 @@ class TimeOfUse(Strict):
 
 
 class Holidays(Strict):
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")] = Field(
+    country: Annotated[str, _code("two or three", "ZA")] = Field(
         description="ISO 3166 country code, e.g. ZA"
     )
-    subdivision: Annotated[str, Field(max_length=10)] | None = None
+    subdivision: (
+        Annotated[str, Field(max_length=10), AfterValidator(_printable)] | None
+    ) = None
     treat_as: Literal["weekday", "saturday", "sunday"] = "sunday"
 
     @model_validator(mode="after")
@@ -247,15 +288,15 @@ class Version(VersionBody):
 
 class Utility(Strict):
     name: Name
-    country: Annotated[str, Field(pattern=r"^([A-Z]{2})?$")] = ""
+    country: Annotated[str, _code("two", "ZA")] | Literal[""] = ""
 
 
 class TariffDocument(Strict):
     format: Literal["portal-tariff/1"]
     utility: Utility
     name: Name
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "ZAR"
-    description: Annotated[str, Field(max_length=2000)] = ""
+    currency: Annotated[str, _code("three", "ZAR")] = "ZAR"
+    description: Annotated[str, Field(max_length=2000), AfterValidator(_free_text)] = ""
     versions: list[Version] = Field(min_length=1, max_length=200)
 
     @field_validator("versions")
@@ -305,6 +346,12 @@ def first_problem(error: ValidationError) -> DocumentError:
     detail = error.errors(include_url=False)[0]
     where = _path(detail["loc"])
     why = detail["msg"].removeprefix("Value error, ")
+    # A check of a whole object names the part it found wrong at the start of
+    # its message; that part belongs to where the problem is.
+    inner = re.match(r"^([A-Za-z_][\w\[\].]*): (.*)$", why, re.DOTALL)
+    if inner and detail["type"] == "value_error":
+        where = f"{where}.{inner[1]}" if where else inner[1]
+        why = inner[2]
     if detail["type"] == "union_tag_invalid":
         why = "kind must be one of " + ", ".join(CHARGE_KINDS)
     return DocumentError(where, why)
@@ -324,10 +371,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
 
 def _quarter(clock: str) -> int:
     hours, minutes = clock.split(":")
-    quarter = int(hours) * 4 + int(minutes) // 15
-    if quarter > QUARTERS_PER_DAY:
-        raise ValueError(f"{clock} is past the end of the day")
-    return quarter
+    return int(hours) * 4 + int(minutes) // 15
 
 
 def _check_months(seasons: list[Season]) -> None:

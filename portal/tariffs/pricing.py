@@ -444,7 +444,7 @@ def _lines(
         elif isinstance(charge, TouEnergy):
             lines += _tou_lines(charge, number, segment, line)
         elif isinstance(charge, FixedDaily):
-            lines.append(line(Decimal(days), "day", charge.amount))
+            lines.append(line(Decimal(days), "days", charge.amount))
         elif isinstance(charge, FixedPeriod):
             lines.append(line(ONE, "period", charge.amount, factor=factor))
         elif isinstance(charge, Demand):

@@ -124,10 +124,18 @@ class Overview(_Totals):
         if not costs or len({c.currency for c in costs}) > 1:
             return None
         return SiteCost(
-            today=sum((c.today or Decimal(0) for c in costs), Decimal(0)),
-            month=sum((c.month or Decimal(0) for c in costs), Decimal(0)),
+            today=_sum_known([c.today for c in costs]),
+            month=_sum_known([c.month for c in costs]),
             currency=costs[0].currency,
         )
+
+
+def _sum_known(amounts: list[Decimal | None]) -> Decimal | None:
+    """A sum, or None when any part is unknown: a partial total would pass
+    for the whole."""
+    if any(amount is None for amount in amounts):
+        return None
+    return sum((amount for amount in amounts if amount is not None), Decimal(0))
 
 
 def site_summaries(

@@ -175,7 +175,11 @@ def tariff_export(request: HttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.select_related("utility"), pk=pk)
     text = json.dumps(export_document(tariff), indent=2, ensure_ascii=False) + "\n"
     response = HttpResponse(text, content_type="application/json; charset=utf-8")
-    filename = "".join(c if c.isalnum() or c in "-_" else "-" for c in tariff.name)
+    # ASCII only: a header with other characters is encoded whole, and then
+    # browsers no longer see the attachment.
+    filename = "".join(
+        c if (c.isascii() and c.isalnum()) or c in "-_" else "-" for c in tariff.name
+    )
     response["Content-Disposition"] = f'attachment; filename="tariff-{filename}.json"'
     return response
 

@@ -9,7 +9,7 @@ from portal.audit.actions import COMMAND_LINE
 from portal.lib.cli import one_line
 from portal.metering.actions import create_site
 from portal.metering.models import Site
-from portal.tariffs.actions import set_site_tariff
+from portal.tariffs.actions import named, set_site_tariff
 from portal.tariffs.models import Tariff
 
 
@@ -69,7 +69,7 @@ class Command(BaseCommand):
             raise CommandError(f"no site with code {code!r} (see `portal sites list`)")
         tariff = None
         if name.lower() != "none":
-            tariff = Tariff.objects.filter(name__iexact=name).first()
+            tariff = named(Tariff.objects, name).first()
             if tariff is None:
                 raise CommandError(
                     f"no tariff named {name!r} (see `portal tariffs list`)"

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.audit.actions import COMMAND_LINE
-from portal.tariffs.actions import export_document, import_tariff, read_document
+from portal.tariffs.actions import export_document, import_tariff, named, read_document
 from portal.tariffs.document import DocumentError
 from portal.tariffs.models import Tariff
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             )
 
     def _export(self, name: str, output: str | None) -> None:
-        tariff = Tariff.objects.filter(name__iexact=name).first()
+        tariff = named(Tariff.objects, name).first()
         if tariff is None:
             raise CommandError(f"no tariff named {name!r} (see `portal tariffs list`)")
         text = json.dumps(export_document(tariff), indent=2, ensure_ascii=False) + "\n"
