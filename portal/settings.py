@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "ninja",  # serves the API docs' Swagger UI from static files, as the CSP requires
     "django_htmx",
     "template_partials",
     "csp",

@@ -67,8 +67,9 @@ def import_tariff(
         if tariff is not None and not replace:
             raise DocumentError(
                 "name",
-                f"a tariff named {tariff.name!r} exists; import it with replace "
-                "to overwrite its versions",
+                f"a tariff named {tariff.name!r} exists; to overwrite it and all "
+                "its versions, import again with replace (--replace, or the "
+                "replace box on the import page)",
             )
         before = export_document(tariff) if tariff is not None else {}
         if tariff is None:
@@ -103,7 +104,7 @@ def export_document(tariff: Tariff) -> dict[str, Any]:
         version = {"valid_from": row.valid_from.isoformat()}
         if row.valid_to is not None:
             version["valid_to"] = row.valid_to.isoformat()
-        versions.append(version | row.body)
+        versions.append(version | _readable(row.body))
     return {
         "format": FORMAT,
         "utility": {"name": tariff.utility.name, "country": tariff.utility.country},
@@ -274,6 +275,19 @@ def _version_row(tariff: Tariff, version: Version) -> TariffVersion:
         valid_to=version.valid_to,
         body=body.model_dump(mode="json", exclude_defaults=False),
     )
+
+
+def _readable(body: dict[str, Any]) -> dict[str, Any]:
+    """A stored body in the schema's field order (the database keeps JSON keys
+    in its own order), without the optional parts it does not use."""
+    ordered = VersionBody.model_validate(body).model_dump(mode="json")
+    for name in ("holidays", "time_of_use"):
+        if ordered[name] is None:
+            del ordered[name]
+    for charge in ordered["charges"]:
+        if charge.get("periods", "") is None:
+            del charge["periods"]
+    return ordered
 
 
 def _as_version(row: TariffVersion) -> Version:

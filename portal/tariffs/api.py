@@ -1,10 +1,11 @@
 """The bill of a site for one billing period, as the bill page shows it."""
 
+import re
 from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from portal.ingest.auth import session_or_read_key
 from portal.metering.access import visible_sites
@@ -18,12 +19,18 @@ PERIOD_PATTERN = r"^((19|20|21)[0-9]{2}-(0[1-9]|1[0-2]))?$"  # empty: the curren
 
 
 class BillQuery(Schema):
-    period: str | None = Field(
-        default=None,
-        pattern=PERIOD_PATTERN,
+    period: str = Field(
+        default="",
         description="billing period YYYY-MM, starting on the site's billing day "
         "of that month; the current one if omitted",
     )
+
+    @field_validator("period")
+    @classmethod
+    def _year_and_month(cls, value: str) -> str:
+        if not re.match(PERIOD_PATTERN, value):
+            raise ValueError("use YYYY-MM, e.g. 2026-03")
+        return value
 
 
 class BillLineOut(Schema):

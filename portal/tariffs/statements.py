@@ -90,50 +90,53 @@ def _peak(peak: Peak, tz: Any) -> dict[str, Any]:
 
 
 def bill_rows(statement: SiteBill) -> Iterator[list[str]]:
-    """The bill as CSV rows: a header, each line, then subtotal, tax and total."""
+    """The bill as CSV rows: a header, what the bill is for, each line, then
+    subtotal, tax and total, the energy by period and the maximum demand.
+    Every row has the same nine columns; a row uses those that apply."""
     document = bill_document(statement)
+    currency = document["currency"]
+
+    def row(section: str, description: str, **cells: str) -> list[str]:
+        return [section, description, *(cells.get(name, "") for name in CSV_HEADER[2:])]
+
     yield list(CSV_HEADER)
+    yield row(
+        "bill",
+        f"site {document['site']}, period {document['period']}: "
+        f"{document['start']} to {document['end']} (exclusive), {document['timezone']}",
+        quantity=document["kwh"],
+        unit="kWh",
+        note=f"tariff {document['tariff']}" if document["tariff"] else "no tariff",
+    )
     for line in document["lines"]:
-        yield [
+        yield row(
             "charge",
             line["description"],
-            line["quantity"],
-            line["unit"],
-            line["rate"],
-            line["factor"],
-            line["amount"],
-            line["version_from"],
-            line["note"],
-        ]
-    yield ["subtotal", "", "", "", "", "", document["subtotal"], "", ""]
+            **{name: line[name] for name in CSV_HEADER[2:]},
+        )
+    yield row("subtotal", "Subtotal", unit=currency, amount=document["subtotal"])
     for tax in document["taxes"]:
-        description = f"{tax['name']} {tax['percent']}%"
-        yield [
+        yield row(
             "tax",
-            description,
-            tax["base"],
-            document["currency"],
-            "",
-            "",
-            tax["amount"],
-            "",
-            "",
-        ]
-    yield ["total", document["currency"], "", "", "", "", document["total"], "", ""]
+            f"{tax['name']} {tax['percent']} % of {tax['base']}",
+            quantity=tax["base"],
+            unit=currency,
+            rate=f"{tax['percent']} %",
+            amount=tax["amount"],
+        )
+    yield row("total", "Total", unit=currency, amount=document["total"])
     for period, kwh in document["energy_by_period"].items():
-        yield ["energy_by_period", period, kwh, "kWh", "", "", "", "", ""]
+        yield row("energy_by_period", period, quantity=kwh, unit="kWh")
     for unit, peak in document["max_demand"].items():
-        yield [
+        if peak["at"] is None:
+            continue
+        yield row(
             "max_demand",
             f"highest {peak['window_minutes']}-minute demand",
-            peak["value"],
-            unit,
-            "",
-            "",
-            "",
-            "",
-            peak["at"] or "",
-        ]
+            quantity=peak["value"],
+            unit=unit,
+            note=f"at {peak['local']} local time",
+        )
 
 
 def describe_charge(charge: Any, currency: str) -> str:

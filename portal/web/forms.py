@@ -339,8 +339,8 @@ class VersionForm(forms.Form):
         label="Charges (JSON)",
         max_length=200_000,
         widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
-        help_text="tax_percent, holidays, time_of_use and charges, as in "
-        "docs/TARIFFS.md.",
+        help_text="tax_percent, tax_name, holidays, time_of_use and charges, as "
+        "in docs/TARIFFS.md.",
     )
 
     def clean(self):  # type: ignore[no-untyped-def]

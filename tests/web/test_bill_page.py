@@ -125,10 +125,22 @@ def flat(site, device) -> Tariff:
 # five windows are equal; the first, 23:00 local on 10 March, is reported.
 EXPECTED_CSV = [
     HEADER,
+    [
+        "bill",
+        "site JHB, period 2026-03: 2026-03-01 to 2026-04-01 (exclusive), "
+        "Africa/Johannesburg",
+        "15",
+        "kWh",
+        "",
+        "",
+        "",
+        "",
+        "tariff Business flat",
+    ],
     ["charge", "Energy", "15", "kWh", "2", "1", "30.00", "2026-01-01", ""],
-    ["subtotal", "", "", "", "", "", "30.00", "", ""],
-    ["tax", "VAT 15%", "30.00", "ZAR", "", "", "4.50", "", ""],
-    ["total", "ZAR", "", "", "", "", "34.50", "", ""],
+    ["subtotal", "Subtotal", "", "ZAR", "", "", "30.00", "", ""],
+    ["tax", "VAT 15 % of 30.00", "30.00", "ZAR", "15 %", "", "4.50", "", ""],
+    ["total", "Total", "", "ZAR", "", "", "34.50", "", ""],
     [
         "max_demand",
         "highest 30-minute demand",
@@ -138,7 +150,7 @@ EXPECTED_CSV = [
         "",
         "",
         "",
-        "2026-03-10T23:00:00+02:00",
+        "at 2026-03-10 23:00 local time",
     ],
     [
         "max_demand",
@@ -149,7 +161,7 @@ EXPECTED_CSV = [
         "",
         "",
         "",
-        "2026-03-10T23:00:00+02:00",
+        "at 2026-03-10 23:00 local time",
     ],
 ]
 
@@ -365,7 +377,7 @@ def test_a_site_without_a_tariff_shows_a_note_and_no_charges(as_user, site, devi
     # The energy is still counted: 10 x 1.5 = 15 kWh.
     assert "15 kWh imported" in html
     assert not [row for row in rows if row[0] in ("charge", "tax")]
-    assert ["subtotal", "", "", "", "", "", "0", "", ""] in rows
+    assert ["subtotal", "Subtotal", "", "ZAR", "", "", "0", "", ""] in rows
     assert (answer["tariff"], answer["lines"], answer["taxes"]) == (None, [], [])
     assert (answer["subtotal"], answer["total"]) == ("0", "0")
     assert (
@@ -397,9 +409,9 @@ def test_no_csv_cell_can_run_as_a_formula(as_user, site, device):
     assert descriptions == [
         '\'=HYPERLINK("http://x","y")',
         "'-1+2",
-        "'@SUM(A1) 15%",
+        "'@SUM(A1) 15 % of 40.00",
     ]
-    assert ["total", "ZAR", "", "", "", "", "46.00", "", ""] in rows
+    assert ["total", "Total", "", "ZAR", "", "", "46.00", "", ""] in rows
 
 
 # --------------------------------------------------------------- dashboard

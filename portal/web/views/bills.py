@@ -42,9 +42,9 @@ def bill_page(request: HttpRequest, code: str) -> HttpResponse:
         return render_page(request, "web/sites/bill.html", context, status=400)
 
     statement = site_bill(site, label)
-    periods = months_with_data(site)
-    if label not in periods:
-        periods = sorted([*periods, label], reverse=True)
+    # The periods with data, the current one and the one shown, newest first.
+    current = current_label(site, now_utc())
+    periods = sorted({*months_with_data(site), current, label}, reverse=True)
     context = {
         "site": site,
         "statement": statement,
