@@ -210,7 +210,7 @@ def test_set_tariff_assigns_and_removes_with_an_audit_row(tmp_path, site):
         (("--site", "JHB", "--tariff", "Nothing"), "no tariff named 'Nothing'"),
         (
             ("--site", "JHB", "--tariff", "Domestic 4-block", "--billing-day", "31"),
-            "billing_day: Ensure this value is less than or equal to 28",
+            "--billing-day 31: use a day from 1 to 28",
         ),
     ],
     ids=["unknown-site", "unknown-tariff", "billing-day-31"],

@@ -64,6 +64,11 @@ class Command(BaseCommand):
         self.stdout.write(f"site {site.code} created")
 
     def _set_tariff(self, code: str, name: str, billing_day: int | None) -> None:
+        if billing_day is not None and not 1 <= billing_day <= 28:
+            raise CommandError(
+                f"--billing-day {billing_day}: use a day from 1 to 28 "
+                "(every month has one)"
+            )
         site = Site.objects.filter(code=code).first()
         if site is None:
             raise CommandError(f"no site with code {code!r} (see `portal sites list`)")
