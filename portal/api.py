@@ -42,11 +42,8 @@ def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRes
     where = ".".join(
         str(part) for part in first.get("loc", ()) if part not in ("query", "path")
     )
-    detail = (
-        f"{where}: {first.get('msg', 'invalid')}"
-        if where
-        else first.get("msg", "invalid request")
-    )
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    detail = f"{where}: {message}" if where else message
     return api.create_response(request, {"detail": detail}, status=400)
 
 

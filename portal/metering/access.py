@@ -38,3 +38,13 @@ def device_or_404(request: HttpRequest, external_id: str) -> Device:
     if device is None:
         raise Http404(f"no device {external_id!r}")
     return device
+
+
+def site_or_404(request: HttpRequest, code: str) -> Site:
+    """A site the caller may see, by code; any other answer is 404."""
+    site = None
+    if "\x00" not in code:
+        site = visible_sites(request).select_related("tariff").filter(code=code).first()
+    if site is None:
+        raise Http404(f"no site {code!r}")
+    return site

@@ -1,19 +1,19 @@
 """Read endpoints: energy per bucket and raw readings of one device."""
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
 from portal.ingest.auth import session_or_read_key
 from portal.lib.localtime import local_midnight
-from portal.metering.access import device_or_404, visible_sites
+from portal.metering.access import device_or_404, site_or_404
 from portal.metering.models import Reading, Site
 from portal.metering.quantities import QUANTITIES
 from portal.metering.queries import (
@@ -23,6 +23,7 @@ from portal.metering.queries import (
     site_energy_buckets,
 )
 from portal.tariffs.costs import bucket_costs
+from portal.tariffs.pricing import PRECISION
 
 COST_STEP = Decimal("0.0001")
 
@@ -100,9 +101,7 @@ def site_energy(
     """Energy and energy cost of all the site's devices together, per interval,
     hour, day or month of its local calendar. Coverage is the share of the
     devices' intervals that readings covered."""
-    site = None if "\x00" in code else visible_sites(request).filter(code=code).first()
-    if site is None:
-        raise Http404(f"no site {code!r}")
+    site = site_or_404(request, code)
     _check_span(query.start, query.end, query.bucket)
 
     devices = list(
@@ -156,11 +155,15 @@ def _energy_answer(
 def _sum(costs: list[Decimal | None]) -> Decimal | None:
     """The total cost, or None when any bucket has none."""
     known = [cost for cost in costs if cost is not None]
-    return sum(known, Decimal(0)) if len(known) == len(costs) else None
+    with localcontext(prec=PRECISION):
+        return sum(known, Decimal(0)) if len(known) == len(costs) else None
 
 
 def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(COST_STEP))
+    if value is None:
+        return None
+    with localcontext(prec=PRECISION):
+        return str(value.quantize(COST_STEP))
 
 
 def _check_span(start: date, end: date, bucket: str) -> None:

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.deletion import ProtectedError
 from django.db.models.functions import Lower
@@ -26,12 +26,15 @@ from portal.tariffs.document import (
     VersionBody,
     check_no_overlap,
     parse_document,
+    parse_header,
+    unique_keys,
 )
 from portal.tariffs.models import Tariff, TariffVersion, Utility
 
 logger = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES = 1_000_000
+MAX_VERSIONS = 200  # as the document allows
 
 
 def read_document(raw: bytes | str) -> TariffDocument:
@@ -43,12 +46,14 @@ def read_document(raw: bytes | str) -> TariffDocument:
         raise DocumentError("", f"the file is over {MAX_DOCUMENT_BYTES:,} bytes")
     try:
         # Decoded here, not by json.loads, which would also take UTF-16.
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=unique_keys)
     except UnicodeDecodeError:
         raise DocumentError("", "the file is not UTF-8 text") from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         raise DocumentError(where, f"not JSON: {error.msg}") from None
+    except DocumentError:
+        raise  # a key given twice
     except RecursionError:
         raise DocumentError("", "the JSON is nested too deeply") from None
     except ValueError as error:  # e.g. an integer of thousands of digits
@@ -77,7 +82,12 @@ def import_tariff(
         tariff.utility = utility
         tariff.currency = document.currency
         tariff.description = document.description
-        tariff.save()
+        try:
+            _save_named(tariff)
+        except ValidationError:
+            raise DocumentError(
+                "name", f"a tariff named {tariff.name!r} exists"
+            ) from None
 
         tariff.versions.all().delete()
         TariffVersion.objects.bulk_create(
@@ -123,17 +133,15 @@ def create_tariff(
     description: str = "",
     by: Actor | None = None,
 ) -> Tariff:
+    header = _header(utility, name, currency, description)
     with transaction.atomic():
-        if named(Tariff.objects, name.strip()).exists():
-            raise ValidationError({"name": f"A tariff named {name.strip()!r} exists."})
         tariff = Tariff(
-            utility=_utility(utility.strip(), ""),
-            name=name.strip(),
-            currency=currency,
-            description=description,
+            utility=_utility(header.utility, ""),
+            name=header.name,
+            currency=header.currency,
+            description=header.description,
         )
-        tariff.full_clean()
-        tariff.save()
+        _save_named(tariff)
         record(by, "tariff.created", f"tariff {tariff.name}", {})
     logger.info("tariff.created", extra={"tariff_id": tariff.pk})
     return tariff
@@ -148,25 +156,44 @@ def update_tariff(
     description: str,
     by: Actor | None = None,
 ) -> Tariff:
+    header = _header(utility, name, currency, description)
     with transaction.atomic():
-        clash = named(Tariff.objects, name.strip()).exclude(pk=tariff.pk)
-        if clash.exists():
-            raise ValidationError({"name": f"A tariff named {name.strip()!r} exists."})
         before = _fields(tariff)
-        tariff.utility = _utility(utility.strip(), tariff.utility.country)
-        tariff.name = name.strip()
-        tariff.currency = currency
-        tariff.description = description
-        tariff.full_clean()
-        tariff.save()
-        record(
-            by,
-            "tariff.updated",
-            f"tariff {tariff.name}",
-            changes_between(before, _fields(tariff)),
-        )
+        tariff.utility = _utility(header.utility, tariff.utility.country)
+        tariff.name = header.name
+        tariff.currency = header.currency
+        tariff.description = header.description
+        _save_named(tariff)
+        diff = changes_between(before, _fields(tariff))
+        record(by, "tariff.updated", f"tariff {tariff.name}", diff)
     logger.info("tariff.updated", extra={"tariff_id": tariff.pk})
     return tariff
+
+
+def _header(utility: str, name: str, currency: str, description: str) -> Any:
+    """The form's fields checked by the rules a tariff file obeys, so what the
+    form saves always exports to a file that imports again."""
+    fields = {"utility": utility, "name": name, "currency": currency}
+    try:
+        return parse_header(fields | {"description": description})
+    except DocumentError as error:
+        raise ValidationError({error.where or "name": error.why}) from None
+
+
+def _save_named(tariff: Tariff) -> None:
+    """Save, or say the name is taken: also when another request took it
+    between the check and the save (the unique constraint decides)."""
+    clash = named(Tariff.objects, tariff.name)
+    if tariff.pk is not None:
+        clash = clash.exclude(pk=tariff.pk)
+    taken = ValidationError({"name": f"A tariff named {tariff.name!r} exists."})
+    if clash.exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            tariff.save()
+    except IntegrityError:
+        raise taken from None
 
 
 def delete_tariff(tariff: Tariff, by: Actor | None = None) -> None:
@@ -197,8 +224,13 @@ def save_version(
         others = tariff.versions.all()
         if replacing is not None:
             others = others.exclude(pk=replacing.pk)
+        dates = list(others.only("valid_from", "valid_to"))
+        if len(dates) >= MAX_VERSIONS:
+            raise DocumentError(
+                "valid_from", f"a tariff has at most {MAX_VERSIONS} versions"
+            )
         try:
-            check_no_overlap([*(_as_version(row) for row in others), version])
+            check_no_overlap([*dates, version])
         except ValueError as error:
             raise DocumentError("valid_from", str(error)) from None
 
@@ -219,11 +251,29 @@ def save_version(
             _summary(before, _version_fields(row)),
         )
         tariff.save(update_fields=["updated_at"])
+        _check_exportable(tariff)
 
     logger.info(
         action, extra={"tariff_id": tariff.pk, "valid_from": str(row.valid_from)}
     )
     return row
+
+
+def _check_exportable(tariff: Tariff) -> None:
+    """A tariff saved from the editor must export to a file that imports
+    again; past the size an import takes, the save is undone."""
+    size = len(export_text(tariff).encode())
+    if size > MAX_DOCUMENT_BYTES:
+        raise DocumentError(
+            "body",
+            f"with this version the tariff's file would be {size:,} bytes, over "
+            f"the {MAX_DOCUMENT_BYTES:,} an import takes; make it smaller",
+        )
+
+
+def export_text(tariff: Tariff) -> str:
+    """The tariff's file, as `portal tariffs export` and the page write it."""
+    return json.dumps(export_document(tariff), indent=2, ensure_ascii=False) + "\n"
 
 
 def delete_version(row: TariffVersion, by: Actor | None = None) -> None:
@@ -258,7 +308,11 @@ def named(rows: Any, name: str) -> Any:
 def _utility(name: str, country: str) -> Utility:
     utility = named(Utility.objects, name).first()
     if utility is None:
-        utility = Utility.objects.create(name=name, country=country)
+        try:
+            with transaction.atomic():
+                utility = Utility.objects.create(name=name, country=country)
+        except IntegrityError:  # created by another request meanwhile
+            utility = named(Utility.objects, name).get()
     elif country and utility.country != country:
         utility.country = country
         utility.save(update_fields=["country"])
@@ -288,12 +342,6 @@ def _readable(body: dict[str, Any]) -> dict[str, Any]:
         if charge.get("periods", "") is None:
             del charge["periods"]
     return ordered
-
-
-def _as_version(row: TariffVersion) -> Version:
-    return Version.model_validate(
-        {"valid_from": row.valid_from, "valid_to": row.valid_to} | row.body
-    )
 
 
 def _fields(tariff: Tariff) -> dict[str, object]:

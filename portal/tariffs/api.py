@@ -3,19 +3,19 @@
 import re
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field, field_validator
 
 from portal.ingest.auth import session_or_read_key
-from portal.metering.access import visible_sites
+from portal.metering.access import site_or_404
 from portal.metering.queries import now_utc
 from portal.tariffs.costs import current_label, site_bill
 from portal.tariffs.statements import bill_document
 
 router = Router(tags=["cost"], auth=session_or_read_key)
 
-PERIOD_PATTERN = r"^((19|20|21)[0-9]{2}-(0[1-9]|1[0-2]))?$"  # empty: the current
+PERIOD_PATTERN = re.compile(r"((19|20|21)[0-9]{2}-(0[1-9]|1[0-2]))?")  # empty: now
 
 
 class BillQuery(Schema):
@@ -28,7 +28,7 @@ class BillQuery(Schema):
     @field_validator("period")
     @classmethod
     def _year_and_month(cls, value: str) -> str:
-        if not re.match(PERIOD_PATTERN, value):
+        if not PERIOD_PATTERN.fullmatch(value):
             raise ValueError("use YYYY-MM, e.g. 2026-03")
         return value
 
@@ -72,9 +72,6 @@ def bill(request: HttpRequest, code: str, query: Query[BillQuery]) -> dict[str, 
     """Every charge of the bill as a line with quantity, rate and amount, then
     subtotal, tax and total. Money and quantities are decimal strings; amounts
     are rounded once per line (docs/TARIFFS.md)."""
-    sites = visible_sites(request).select_related("tariff")
-    site = None if "\x00" in code else sites.filter(code=code).first()
-    if site is None:
-        raise Http404(f"no site {code!r}")
+    site = site_or_404(request, code)
     label = query.period or current_label(site, now_utc())
     return bill_document(site_bill(site, label))

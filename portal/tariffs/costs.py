@@ -7,20 +7,23 @@ A site's energy is the sum of its devices' intervals; a device's cost is its
 share, by kWh, of the site's cost in each interval, so devices add up to their
 site even under inclining blocks."""
 
+import math
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from django.db import connection
+from django.db.models import F
 
 from portal.lib.localtime import local_midnight
 from portal.metering.models import Device, Site
 from portal.metering.queries import EnergyBucket
 from portal.tariffs.models import TariffVersion
 from portal.tariffs.pricing import (
+    PRECISION,
     Bill,
     PricedVersion,
     Slot,
@@ -67,9 +70,13 @@ def versions_of(sites: Iterable[Site]) -> dict[int, list[PricedVersion]]:
     """The priced versions of each site's tariff, read in one query."""
     by_tariff: dict[int, list[PricedVersion]] = defaultdict(list)
     tariff_ids = {site.tariff_id for site in sites if site.tariff_id}
-    rows = TariffVersion.objects.filter(tariff_id__in=tariff_ids).order_by("valid_from")
+    rows = (
+        TariffVersion.objects.filter(tariff_id__in=tariff_ids)
+        .annotate(stamp=F("tariff__updated_at"))
+        .order_by("valid_from")
+    )
     for row in rows:
-        by_tariff[row.tariff_id].append(row.priced())
+        by_tariff[row.tariff_id].append(row.priced(row.stamp))  # type: ignore[attr-defined]
     return {
         site.pk: by_tariff.get(site.tariff_id, [])
         for site in sites
@@ -91,8 +98,9 @@ def site_slots(spans: dict[int, tuple[datetime, datetime]]) -> dict[int, list[Sl
                 SELECT * FROM unnest(%s::bigint[], %s::timestamptz[],
                                      %s::timestamptz[])
             )
-            SELECT d.site_id, e.start, sum(e.kwh_import), sum(e.kvarh_import),
-                   sum(e.kvarh_import + e.kvarh_export)
+            SELECT d.site_id, e.start, sum(greatest(e.kwh_import, 0)),
+                   sum(greatest(e.kvarh_import, 0)),
+                   sum(greatest(e.kvarh_import, 0) + greatest(e.kvarh_export, 0))
             FROM spans s
             JOIN metering_device d ON d.site_id = s.site_id
             JOIN metering_energyinterval e ON e.device_id = d.id
@@ -110,8 +118,16 @@ def site_slots(spans: dict[int, tuple[datetime, datetime]]) -> dict[int, list[Sl
 
     slots: dict[int, list[Slot]] = defaultdict(list)
     for site_id, start, kwh, kvarh, kvarh_total in rows:
-        slots[site_id].append(Slot(start, kwh, kvarh, kvarh_total))
+        slots[site_id].append(
+            Slot(start, _finite(kwh), _finite(kvarh), _finite(kvarh_total))
+        )
     return slots
+
+
+def _finite(value: float) -> float:
+    """Energy the engine never writes, NaN or infinity, prices as nothing
+    rather than breaking every page that shows the site's cost."""
+    return value if math.isfinite(value) else 0.0
 
 
 def _device_kwh(
@@ -119,11 +135,11 @@ def _device_kwh(
 ) -> dict[datetime, float]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT start, kwh_import FROM metering_energyinterval "
+            "SELECT start, greatest(kwh_import, 0) FROM metering_energyinterval "
             "WHERE device_id = %s AND start >= %s AND start < %s",
             [device.pk, since, until],
         )
-        return dict(cursor.fetchall())
+        return {start: _finite(kwh) for start, kwh in cursor.fetchall()}
 
 
 def cost_buckets(
@@ -150,6 +166,18 @@ def cost_buckets(
     costs = interval_costs(slots, versions, tz, site.billing_day)
 
     shares = None if device is None else _device_kwh(device, starts[0], finish)
+    with localcontext(prec=PRECISION):
+        return _add_up(slots, costs, starts, shares)
+
+
+def _add_up(
+    slots: Sequence[Slot],
+    costs: Sequence[Decimal | None],
+    starts: Sequence[datetime],
+    shares: dict[datetime, float] | None,
+) -> list[Decimal | None]:
+    """Interval costs summed into the buckets beginning at `starts`; with
+    `shares`, each interval's cost is scaled to the device's kWh in it."""
     sums: list[Decimal | None] = [Decimal(0)] * len(starts)
     for slot, cost in zip(slots, costs, strict=True):
         if slot.start < starts[0]:
@@ -224,14 +252,13 @@ def _total(
 ) -> Decimal | None:
     """The cost of the slots from `since`; None when a version prices none or
     only some of them, since a partial sum would look like the whole cost."""
-    total = Decimal(0)
-    for slot, cost in zip(slots, costs, strict=True):
-        if slot.start < since:
-            continue
-        if cost is None:
-            return None
-        total += cost
-    return total
+    inside = [
+        cost for slot, cost in zip(slots, costs, strict=True) if slot.start >= since
+    ]
+    if None in inside:
+        return None
+    with localcontext(prec=PRECISION):
+        return sum((cost for cost in inside if cost is not None), Decimal(0))
 
 
 def months_with_data(site: Site) -> list[str]:

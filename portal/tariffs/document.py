@@ -4,10 +4,11 @@ editor, the file import and the command line refuse the same things with the
 same words."""
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import holidays
 from pydantic import (
@@ -30,7 +31,11 @@ DAY_TYPES = ("weekday", "saturday", "sunday")
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
 Share = Annotated[Decimal, Field(ge=0, le=10, max_digits=8, decimal_places=6)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=8, decimal_places=4)]
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters, and the invisible ones that make look-alike names or
+# reorder text on screen.
+CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 CLOCK = re.compile(r"^(([01][0-9]|2[0-3]):(00|15|30|45)|24:00)$")
 
 
@@ -70,6 +75,26 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     AfterValidator(_printable),
 ]
+
+
+def _distinct(names: list[str]) -> list[str]:
+    if len(set(names)) != len(names):
+        raise ValueError("a period is named twice")
+    return names
+
+
+PeriodChoice = Annotated[
+    list[Name], Field(min_length=1, max_length=12), AfterValidator(_distinct)
+]
+
+
+def _not_reserved(name: str) -> str:
+    if name.lower() == "none":
+        raise ValueError("'none' is kept to mean no tariff; choose another name")
+    return name
+
+
+TariffName = Annotated[Name, AfterValidator(_not_reserved)]
 ClockTime = Annotated[str, AfterValidator(_clock_time)]
 
 
@@ -140,7 +165,7 @@ class Demand(Strict):
     rate: Money
     unit: Literal["kVA", "kW"] = "kVA"
     window_minutes: Literal[15, 30, 60] = 30
-    periods: list[Name] | None = Field(
+    periods: PeriodChoice | None = Field(
         default=None,
         description="count only windows wholly inside these time-of-use periods",
     )
@@ -159,7 +184,7 @@ class Reactive(Strict):
     free_share: Share = Field(
         description="kvarh up to this share of the kWh is free, e.g. 0.3"
     )
-    periods: list[Name] | None = None
+    periods: PeriodChoice | None = None
 
 
 Charge = Annotated[
@@ -294,7 +319,7 @@ class Utility(Strict):
 class TariffDocument(Strict):
     format: Literal["portal-tariff/1"]
     utility: Utility
-    name: Name
+    name: TariffName
     currency: Annotated[str, _code("three", "ZAR")] = "ZAR"
     description: Annotated[str, Field(max_length=2000), AfterValidator(_free_text)] = ""
     versions: list[Version] = Field(min_length=1, max_length=200)
@@ -306,7 +331,12 @@ class TariffDocument(Strict):
         return versions
 
 
-def check_no_overlap(versions: list[Version]) -> None:
+class Dated(Protocol):
+    valid_from: date
+    valid_to: date | None
+
+
+def check_no_overlap(versions: Sequence[Dated]) -> None:
     """Versions may leave gaps (nothing is priced there) but never overlap."""
     ordered = sorted(versions, key=lambda v: v.valid_from)
     for earlier, later in pairwise(ordered):
@@ -326,6 +356,33 @@ class DocumentError(ValueError):
         super().__init__(f"{where}: {why}" if where else why)
         self.where = where
         self.why = why
+
+
+class TariffHeader(Strict):
+    """What the tariff form edits: the document without its versions."""
+
+    utility: Name
+    name: TariffName
+    currency: Annotated[str, _code("three", "ZAR")] = "ZAR"
+    description: Annotated[str, Field(max_length=2000), AfterValidator(_free_text)] = ""
+
+
+def parse_header(data: dict[str, Any]) -> TariffHeader:
+    try:
+        return TariffHeader.model_validate(data)
+    except ValidationError as error:
+        raise first_problem(error) from None
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """For json.loads: a key given twice in one object is refused, rather than
+    the second value silently winning."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise DocumentError("", f"the key {key!r} appears twice in one object")
+        found[key] = value
+    return found
 
 
 def parse_document(data: Any) -> TariffDocument:

@@ -71,12 +71,31 @@ class TariffVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.tariff.name} from {self.valid_from}"
 
-    def priced(self) -> PricedVersion:
+    def priced(self, stamp: object = None) -> PricedVersion:
+        """The version for the cost engine. With `stamp` (the tariff's
+        `updated_at`, which every change to a version moves), its checked
+        body is reused from earlier requests instead of checked again."""
         valid_from = _as_date(self.valid_from)
         valid_to = None if self.valid_to is None else _as_date(self.valid_to)
-        return PricedVersion(
-            valid_from, valid_to, VersionBody.model_validate(self.body)
-        )
+        return PricedVersion(valid_from, valid_to, self._body(stamp))
+
+    def _body(self, stamp: object) -> VersionBody:
+        if stamp is None or self.pk is None:
+            return VersionBody.model_validate(self.body)
+        key = (self.pk, stamp)
+        body = _CHECKED.get(key)
+        if body is None:
+            body = VersionBody.model_validate(self.body)
+            if len(_CHECKED) >= _CHECKED_SIZE:
+                _CHECKED.pop(next(iter(_CHECKED)))
+            _CHECKED[key] = body
+        return body
+
+
+# Checked version bodies by (version id, tariff updated_at): a large
+# time-of-use version takes long to check, and every cost shown needs it.
+_CHECKED: dict[tuple[int, object], VersionBody] = {}
+_CHECKED_SIZE = 512
 
 
 def _as_date(value: date | str) -> date:

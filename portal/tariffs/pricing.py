@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -45,6 +45,9 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 KWH_STEP = Decimal("0.000001")
 DEMAND_WINDOW_MINUTES = 30  # for the maximum demand every bill reports
+# Digits of decimal arithmetic: the largest rate (12 digits and 6 decimals)
+# times the largest energy a register can hold stays exact well within it.
+PRECISION = 60
 
 # ISO 4217 minor units where they are not 2.
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0}
@@ -275,7 +278,16 @@ def interval_costs(
     """The energy charges of each slot, unrounded and before tax; None where no
     version is in force. Blocks count from the start of each billing period, so
     `slots` must begin at a billing period's start for block tariffs."""
-    versions = in_force(versions)
+    with localcontext(prec=PRECISION):
+        return _interval_costs(slots, in_force(versions), tz, billing_day)
+
+
+def _interval_costs(
+    slots: Sequence[Slot],
+    versions: Sequence[PricedVersion],
+    tz: ZoneInfo,
+    billing_day: int,
+) -> list[Decimal | None]:
     costs: list[Decimal | None] = []
     consumed = ZERO
     current_period = ""
@@ -328,7 +340,21 @@ def bill(
     notified_demand_kva: Decimal | None = None,
 ) -> Bill:
     """The bill for local days [start, end) from the slots inside them."""
-    versions = in_force(versions)
+    with localcontext(prec=PRECISION):
+        return _bill(
+            slots, in_force(versions), tz, start, end, currency, notified_demand_kva
+        )
+
+
+def _bill(
+    slots: Sequence[Slot],
+    versions: Sequence[PricedVersion],
+    tz: ZoneInfo,
+    start: date,
+    end: date,
+    currency: str,
+    notified_demand_kva: Decimal | None,
+) -> Bill:
     result = Bill(start=start, end=end, currency=currency)
     segments = _segments(versions, start, end)
     period_days = (end - start).days

@@ -15,7 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from portal.ingest.models import IngestKey
 from portal.lib.localtime import local_midnight
 from portal.metering.models import Device, Site
-from portal.tariffs.document import DocumentError, parse_version
+from portal.tariffs.document import DocumentError, parse_version, unique_keys
 from portal.web.charts import BUCKETS, ChartRange
 
 # --- sites and devices ------------------------------------------------------
@@ -348,9 +348,12 @@ class VersionForm(forms.Form):
         if self.errors:
             return cleaned
         try:
-            body = json.loads(cleaned["body"])
+            body = json.loads(cleaned["body"], object_pairs_hook=unique_keys)
         except json.JSONDecodeError as error:
             self.add_error("body", f"Not JSON: {error.msg} at line {error.lineno}.")
+            return cleaned
+        except DocumentError as error:
+            self.add_error("body", f"{error.why[0].upper()}{error.why[1:]}.")
             return cleaned
         except (ValueError, RecursionError):
             self.add_error("body", "Not usable JSON: too deep or a number too long.")

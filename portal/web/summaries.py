@@ -9,13 +9,14 @@ same number of queries with two devices or two hundred.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from django.db import connection
 
 from portal.lib.localtime import local_midnight
 from portal.metering.models import Device, Site
 from portal.tariffs.costs import SiteCost
+from portal.tariffs.pricing import PRECISION
 
 # A meter that has sent nothing for this long is flagged on the dashboard.
 SILENT_AFTER = timedelta(minutes=15)
@@ -135,7 +136,8 @@ def _sum_known(amounts: list[Decimal | None]) -> Decimal | None:
     for the whole."""
     if any(amount is None for amount in amounts):
         return None
-    return sum((amount for amount in amounts if amount is not None), Decimal(0))
+    with localcontext(prec=PRECISION):
+        return sum((amount for amount in amounts if amount is not None), Decimal(0))
 
 
 def site_summaries(

@@ -157,6 +157,24 @@ def test_missing_file_and_unknown_tariff_are_one_clear_line(tmp_path):
     assert "no tariff named 'No such tariff'" in error_lines(unknown)[0]
 
 
+def test_endless_input_and_an_unwritable_output_are_one_clear_line(tmp_path):
+    """/dev/zero never ends: the import reads one byte past the limit and
+    stops, where it once read until memory ran out. Writing the export into
+    a directory was a traceback."""
+    import_tariff(parse_document(blocks_document()))
+    endless = portal(tmp_path, "tariffs", "import", "/dev/zero")
+    unwritable = portal(
+        tmp_path, "tariffs", "export", "Domestic 4-block", "--output", str(tmp_path)
+    )
+
+    for result in (endless, unwritable):
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr
+        assert len(error_lines(result)) == 1
+    assert "the file is over 1,000,000 bytes" in error_lines(endless)[0]
+    assert f"cannot write {tmp_path}: Is a directory" in error_lines(unwritable)[0]
+
+
 def test_set_tariff_assigns_and_removes_with_an_audit_row(tmp_path, site):
     tariff = import_tariff(parse_document(blocks_document()))
 

@@ -4,10 +4,10 @@ import csv
 import io
 import re
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from portal.lib.spreadsheet import inert
-from portal.metering.access import visible_sites
+from portal.metering.access import site_or_404
 from portal.metering.models import Site
 from portal.metering.queries import now_utc
 from portal.tariffs.costs import current_label, months_with_data, site_bill
@@ -15,14 +15,7 @@ from portal.tariffs.statements import bill_document, bill_rows
 from portal.web.pages import render_page
 from portal.web.rules import rule
 
-PERIOD = re.compile(r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$")
-
-
-def _site(request: HttpRequest, code: str) -> Site:
-    site = visible_sites(request).select_related("tariff").filter(code=code).first()
-    if site is None:
-        raise Http404("no such site")
-    return site
+PERIOD = re.compile(r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])")
 
 
 def _period(request: HttpRequest, site: Site) -> str | None:
@@ -30,12 +23,12 @@ def _period(request: HttpRequest, site: Site) -> str | None:
     asked = request.GET.get("period", "")
     if not asked:
         return current_label(site, now_utc())
-    return asked if PERIOD.match(asked) else None
+    return asked if PERIOD.fullmatch(asked) else None
 
 
 @rule("user")
 def bill_page(request: HttpRequest, code: str) -> HttpResponse:
-    site = _site(request, code)
+    site = site_or_404(request, code)
     label = _period(request, site)
     if label is None:
         context = {"site": site, "error": "Choose a period as YYYY-MM."}
@@ -58,7 +51,7 @@ def bill_page(request: HttpRequest, code: str) -> HttpResponse:
 
 @rule("user")
 def bill_export(request: HttpRequest, code: str) -> HttpResponse:
-    site = _site(request, code)
+    site = site_or_404(request, code)
     label = _period(request, site)
     if label is None:
         return HttpResponse(

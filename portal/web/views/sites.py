@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from portal.audit.actions import Actor
-from portal.metering.access import visible_sites
+from portal.metering.access import site_or_404, visible_sites
 from portal.metering.actions import create_site, set_site_active, update_site
 from portal.metering.models import Site
 from portal.web.forms import ActiveForm, SiteForm
@@ -51,7 +51,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
 
 @rule("admin")
 def site_edit(request: HttpRequest, code: str) -> HttpResponse:
-    site = get_object_or_404(visible_sites(request), code=code)
+    site = site_or_404(request, code)
     # The form checks a copy: a ModelForm writes into its instance while it
     # validates, and update_site must compare the changes with what is stored.
     form = SiteForm(request.POST or None, instance=copy(site))
@@ -71,7 +71,8 @@ def site_edit(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def site_deactivate(request: HttpRequest, code: str) -> HttpResponse:
     """Deactivate a site, or reactivate it when the form says `active`."""
-    site = get_object_or_404(_listed_sites(request), code=code)
+    site = site_or_404(request, code)  # 404 for a code it may not see
+    site = _listed_sites(request).get(pk=site.pk)  # with its device count
     form = ActiveForm(request.POST)
     active = form.is_valid() and form.cleaned_data["active"]
 

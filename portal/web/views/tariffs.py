@@ -16,7 +16,7 @@ from portal.tariffs.actions import (
     create_tariff,
     delete_tariff,
     delete_version,
-    export_document,
+    export_text,
     import_tariff,
     read_document,
     save_version,
@@ -147,7 +147,8 @@ def _version_form(
                 by=Actor.of(request),
             )
         except DocumentError as error:
-            form.add_error("valid_from", error.why)
+            field = error.where if error.where in form.fields else None
+            form.add_error(field, error.why)
         else:
             messages.success(
                 request,
@@ -173,7 +174,7 @@ def version_delete(request: HttpRequest, pk: int, version: int) -> HttpResponse:
 @rule("admin")
 def tariff_export(request: HttpRequest, pk: int) -> HttpResponse:
     tariff = get_object_or_404(Tariff.objects.select_related("utility"), pk=pk)
-    text = json.dumps(export_document(tariff), indent=2, ensure_ascii=False) + "\n"
+    text = export_text(tariff)
     response = HttpResponse(text, content_type="application/json; charset=utf-8")
     # ASCII only: a header with other characters is encoded whole, and then
     # browsers no longer see the attachment.

@@ -69,12 +69,12 @@ class Command(BaseCommand):
                 f"--billing-day {billing_day}: use a day from 1 to 28 "
                 "(every month has one)"
             )
-        site = Site.objects.filter(code=code).first()
+        site = Site.objects.filter(code=code).first() if "\x00" not in code else None
         if site is None:
             raise CommandError(f"no site with code {code!r} (see `portal sites list`)")
         tariff = None
         if name.lower() != "none":
-            tariff = named(Tariff.objects, name).first()
+            tariff = named(Tariff.objects, name).first() if "\x00" not in name else None
             if tariff is None:
                 raise CommandError(
                     f"no tariff named {name!r} (see `portal tariffs list`)"

@@ -1,6 +1,5 @@
 """`portal tariffs import|export|list`: move tariffs between installations."""
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -8,7 +7,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal.audit.actions import COMMAND_LINE
-from portal.tariffs.actions import export_document, import_tariff, named, read_document
+from portal.tariffs.actions import (
+    MAX_DOCUMENT_BYTES,
+    export_text,
+    import_tariff,
+    named,
+    read_document,
+)
 from portal.tariffs.document import DocumentError
 from portal.tariffs.models import Tariff
 
@@ -50,19 +55,22 @@ class Command(BaseCommand):
             )
 
     def _export(self, name: str, output: str | None) -> None:
-        tariff = named(Tariff.objects, name).first()
+        tariff = named(Tariff.objects, name).first() if "\x00" not in name else None
         if tariff is None:
             raise CommandError(f"no tariff named {name!r} (see `portal tariffs list`)")
-        text = json.dumps(export_document(tariff), indent=2, ensure_ascii=False) + "\n"
+        text = export_text(tariff)
         if output:
-            Path(output).write_text(text, encoding="utf-8")
+            try:
+                Path(output).write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise CommandError(f"cannot write {output}: {error.strerror}") from None
             self.stdout.write(f"tariff {tariff.name} written to {output}")
         else:
             self.stdout.write(text, ending="")
 
     def _import(self, file: str, replace: bool) -> None:
         try:
-            raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+            raw = _read_at_most(file, MAX_DOCUMENT_BYTES + 1)
         except OSError as error:
             raise CommandError(f"cannot read {file}: {error.strerror}") from None
         try:
@@ -71,3 +79,12 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: nothing imported: {error}") from None
         count = tariff.versions.count()
         self.stdout.write(f"tariff {tariff.name} imported with {count} version(s)")
+
+
+def _read_at_most(file: str, limit: int) -> bytes:
+    """The file's first `limit` bytes: enough to refuse one that is too large
+    without reading all of it (/dev/zero has no end)."""
+    if file == "-":
+        return sys.stdin.buffer.read(limit)
+    with Path(file).open("rb") as stream:
+        return stream.read(limit)
