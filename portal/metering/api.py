@@ -52,8 +52,9 @@ class EnergyBucketOut(Schema):
     )
 
 
-class EnergyOut(Schema):
-    device: str
+class EnergyAnswer(Schema):
+    """What the device and the site energy answers share."""
+
     timezone: str
     bucket: str
     start: date
@@ -62,6 +63,10 @@ class EnergyOut(Schema):
     buckets: list[EnergyBucketOut]
     total: dict[str, float]
     total_cost: str | None
+
+
+class EnergyOut(EnergyAnswer):
+    device: str
 
 
 @router.get("/devices/{external_id}/energy", response={200: EnergyOut, **_ERRORS})
@@ -81,17 +86,9 @@ def device_energy(
     )
 
 
-class SiteEnergyOut(Schema):
+class SiteEnergyOut(EnergyAnswer):
     site: str
     devices: list[str]
-    timezone: str
-    bucket: str
-    start: date
-    end: date
-    currency: str | None
-    buckets: list[EnergyBucketOut]
-    total: dict[str, float]
-    total_cost: str | None
 
 
 @router.get("/sites/{code}/energy", response={200: SiteEnergyOut, **_ERRORS})
