@@ -361,20 +361,22 @@ def _bill(
 
     by_period: dict[str, Decimal] = defaultdict(Decimal)
     consumed = ZERO
-    inside: list[Slot] = []
+    inside: list[_Priced] = []
+    plans: dict[int, _ChargePlan] = {}
     for priced in _walk(slots, versions, tz):
         if not start <= priced.local.date() < end:
             continue  # a slot outside the billed days belongs to another bill
-        inside.append(priced.slot)
+        inside.append(priced)
         result.kwh += priced.kwh
         if priced.plan is None:
             result.unpriced_kwh += priced.kwh
             continue
         if priced.period:
             by_period[priced.period] += priced.kwh
-        _accumulate(
-            segments[priced.version], versions[priced.version], priced, consumed
-        )
+        plan = plans.get(priced.version)
+        if plan is None:
+            plan = plans[priced.version] = _ChargePlan.of(versions[priced.version])
+        _accumulate(segments[priced.version], plan, priced, consumed)
         consumed += priced.kwh
 
     minor = Decimal(1).scaleb(-_MINOR_UNITS.get(currency, 2))
@@ -385,7 +387,7 @@ def _bill(
         )
     result.taxes = _taxes(result.lines, versions, minor)
     result.energy_by_period = dict(by_period)
-    result.max_demand_kva, result.max_demand_kw = _site_peaks(inside, tz)
+    result.max_demand_kva, result.max_demand_kw = _site_peaks(inside)
 
     if result.unpriced_kwh:
         result.notes.append(
@@ -413,39 +415,82 @@ def _segments(
     return segments
 
 
+@dataclass(frozen=True)
+class _ChargePlan:
+    """A version's charges sorted by what each interval adds to them, worked
+    out once per bill rather than once per interval."""
+
+    flat: tuple[int, ...]
+    blocks: tuple[tuple[int, BlockEnergy], ...]
+    tou: tuple[int, ...]
+    reactive: tuple[tuple[int, frozenset[str] | None], ...]
+    demand: tuple[tuple[int, int, frozenset[str] | None], ...]
+
+    @classmethod
+    def of(cls, version: PricedVersion) -> "_ChargePlan":
+        charges = list(enumerate(version.body.charges))
+
+        def chosen(periods: list[str] | None) -> frozenset[str] | None:
+            return None if periods is None else frozenset(periods)
+
+        return cls(
+            flat=tuple(n for n, c in charges if isinstance(c, FlatEnergy)),
+            blocks=tuple((n, c) for n, c in charges if isinstance(c, BlockEnergy)),
+            tou=tuple(n for n, c in charges if isinstance(c, TouEnergy)),
+            reactive=tuple(
+                (n, chosen(c.periods)) for n, c in charges if isinstance(c, Reactive)
+            ),
+            demand=tuple(
+                (n, c.window_minutes, chosen(c.periods))
+                for n, c in charges
+                if isinstance(c, Demand)
+            ),
+        )
+
+
 def _accumulate(
-    segment: _Segment, version: PricedVersion, priced: _Priced, consumed: Decimal
+    segment: _Segment, plan: _ChargePlan, priced: _Priced, consumed: Decimal
 ) -> None:
-    segment.kwh += priced.kwh
-    assert priced.plan is not None
-    for number, charge in enumerate(version.body.charges):
-        if isinstance(charge, BlockEnergy):
-            for block, part in _split_blocks(consumed, priced.kwh, charge):
-                segment.energy[(number, str(block))] += part
-        elif isinstance(charge, FlatEnergy):
-            segment.energy[(number, "")] += priced.kwh
-        elif isinstance(charge, TouEnergy):
-            key = f"{priced.plan.season}\x1f{priced.period}"
-            segment.energy[(number, key)] += priced.kwh
-        elif isinstance(charge, Reactive):
-            if charge.periods is None or priced.period in charge.periods:
-                sums = segment.reactive.setdefault(number, [ZERO, ZERO])
-                sums[0] += priced.kwh
-                sums[1] += Decimal(repr(round(max(priced.slot.kvarh, 0.0), 6)))
-        elif isinstance(charge, Demand):
-            _add_to_window(segment, number, charge, priced)
+    kwh, period = priced.kwh, priced.period
+    segment.kwh += kwh
+    energy = segment.energy
+    for number in plan.flat:
+        energy[(number, "")] += kwh
+    for number, charge in plan.blocks:
+        for block, part in _split_blocks(consumed, kwh, charge):
+            energy[(number, str(block))] += part
+    if plan.tou:
+        assert priced.plan is not None
+        key = f"{priced.plan.season}\x1f{period}"
+        for number in plan.tou:
+            energy[(number, key)] += kwh
+    for number, periods in plan.reactive:
+        if periods is None or period in periods:
+            sums = segment.reactive.setdefault(number, [ZERO, ZERO])
+            sums[0] += kwh
+            sums[1] += Decimal(repr(round(max(priced.slot.kvarh, 0.0), 6)))
+    if plan.demand:
+        minutes = priced.local.hour * 60 + priced.local.minute
+        for number, window_minutes, periods in plan.demand:
+            _add_to_window(segment, number, window_minutes, periods, minutes, priced)
 
 
 def _add_to_window(
-    segment: _Segment, number: int, charge: Demand, priced: _Priced
+    segment: _Segment,
+    number: int,
+    window_minutes: int,
+    periods: frozenset[str] | None,
+    minutes: int,
+    priced: _Priced,
 ) -> None:
-    minutes = priced.local.hour * 60 + priced.local.minute
-    window = priced.slot.start - timedelta(minutes=minutes % charge.window_minutes)
+    window = priced.slot.start - timedelta(minutes=minutes % window_minutes)
     windows = segment.windows.setdefault(number, {})
-    sums = windows.setdefault(window, [0.0, 0.0, 1.0])
+    sums = windows.get(window)
+    if sums is None:
+        sums = windows[window] = [0.0, 0.0, 1.0]
     sums[0] += max(priced.slot.kwh, 0.0)
     sums[1] += max(priced.slot.kvarh_total, 0.0)
-    if charge.periods is not None and priced.period not in charge.periods:
+    if periods is not None and priced.period not in periods:
         sums[2] = 0.0  # a window counts only when wholly inside the periods
 
 
@@ -600,11 +645,11 @@ def _taxes(
     return taxes
 
 
-def _site_peaks(slots: Sequence[Slot], tz: ZoneInfo) -> tuple[Peak, Peak]:
+def _site_peaks(inside: Sequence[_Priced]) -> tuple[Peak, Peak]:
     """The highest 30-minute kVA and kW demand of the period, whatever the tariff."""
     windows: dict[datetime, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for slot in slots:
-        local = slot.start.astimezone(tz)
+    for priced in inside:
+        local, slot = priced.local, priced.slot
         minutes = (local.hour * 60 + local.minute) % DEMAND_WINDOW_MINUTES
         sums = windows[slot.start - timedelta(minutes=minutes)]
         sums[0] += max(slot.kwh, 0.0)
