@@ -59,5 +59,5 @@ def test_an_imported_tariff_prices_the_site_bill(page, plant):
     # charge 31 x 14.50 = 449.50; subtotal 1,888.90; VAT 15 % = 283.335,
     # rounded half up to 283.34; total 2,172.24.
     total = page.locator("#bill tfoot tr").last.inner_text()
-    assert "ZAR 2172.24" in total
+    assert "ZAR 2,172.24" in total
     assert "283.34" in page.locator("#bill tfoot").inner_text()
