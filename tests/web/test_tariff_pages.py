@@ -768,3 +768,23 @@ def test_a_negative_notified_demand_is_refused(as_admin, site):
     assert response.context["form"].errors["notified_demand_kva"]
     site.refresh_from_db()
     assert site.notified_demand_kva is None
+
+
+def test_the_tariff_page_lists_each_seasons_time_of_use_periods(as_admin):
+    """The document's weekday schedule, read back in order, for both seasons
+    of both its versions: four times."""
+    from portal.tariffs.actions import import_tariff
+    from portal.tariffs.document import parse_document
+    from tests.tariffs.test_document import tou_document
+
+    tariff = import_tariff(parse_document(tou_document()))
+
+    html = as_admin.get(reverse("tariff", args=[tariff.pk])).content.decode()
+
+    weekday = (
+        "weekday: 00:00 to 06:00 off_peak, 06:00 to 09:00 peak, 09:00 to 17:00 "
+        "standard, 17:00 to 19:00 peak, 19:00 to 22:00 standard, 22:00 to 24:00 "
+        "off_peak"
+    )
+    assert html.count(weekday) == 4
+    assert "sunday: 00:00 to 24:00 off_peak" in html
