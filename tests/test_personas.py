@@ -74,6 +74,8 @@ ROUTES = [
     ("site-create", "get", None, None, admin_page()),
     ("site-edit", "get", {"code": "SOUTH"}, None, admin_page()),
     ("site-deactivate", "post", {"code": "SOUTH"}, None, admin_page(302)),
+    ("site", "get", {"code": "NORTH"}, None, page()),
+    ("site", "get", {"code": "SOUTH"}, None, other_site_page()),
     ("site-bill", "get", {"code": "NORTH"}, PERIOD, page()),
     ("site-bill", "get", {"code": "SOUTH"}, PERIOD, other_site_page()),
     ("site-bill-export", "get", {"code": "NORTH"}, PERIOD, page()),
