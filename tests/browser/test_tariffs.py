@@ -61,3 +61,7 @@ def test_an_imported_tariff_prices_the_site_bill(page, plant):
     total = page.locator("#bill tfoot tr").last.inner_text()
     assert "ZAR 2,172.24" in total
     assert "283.34" in page.locator("#bill tfoot").inner_text()
+    page.goto("/sites/HOME/?month=2026-03")
+    keep_screenshot(page, "site")
+    # Energy charges only: 1,439.40 from the block lines above.
+    assert "ZAR 1,439.40" in page.locator("#site .portal-figures").inner_text()
