@@ -22,7 +22,10 @@ CSV_HEADER = (
 
 
 def number(value: Decimal) -> str:
-    """A decimal as plain digits: no exponent, no trailing zeros after the point."""
+    """A decimal as plain digits: no exponent, no trailing zeros after the point.
+    Rates therefore read "1.2" in the API and the CSV while the pages show
+    "1.20"; giving money rates two decimals everywhere would need the kind of
+    each figure here, not only its value."""
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
