@@ -23,7 +23,7 @@ from portal.metering.queries import (
     site_energy_buckets,
 )
 from portal.tariffs.costs import bucket_costs
-from portal.tariffs.pricing import PRECISION
+from portal.tariffs.pricing import PRECISION, sum_known
 
 COST_STEP = Decimal("0.0001")
 
@@ -145,15 +145,8 @@ def _energy_answer(
         "currency": site.tariff.currency if site.tariff else None,
         "buckets": rows,
         "total": total,
-        "total_cost": _money(_sum(costs)),
+        "total_cost": _money(sum_known(costs)),
     }
-
-
-def _sum(costs: list[Decimal | None]) -> Decimal | None:
-    """The total cost, or None when any bucket has none."""
-    known = [cost for cost in costs if cost is not None]
-    with localcontext(prec=PRECISION):
-        return sum(known, Decimal(0)) if len(known) == len(costs) else None
 
 
 def _money(value: Decimal | None) -> str | None:

@@ -1,6 +1,5 @@
 """The bill of a site for one billing period, as the bill page shows it."""
 
-import re
 from typing import Any
 
 from django.http import HttpRequest
@@ -11,11 +10,10 @@ from portal.ingest.auth import session_or_read_key
 from portal.metering.access import site_or_404
 from portal.metering.queries import now_utc
 from portal.tariffs.costs import current_label, site_bill
+from portal.tariffs.pricing import PERIOD_LABEL
 from portal.tariffs.statements import bill_document
 
 router = Router(tags=["cost"], auth=session_or_read_key)
-
-PERIOD_PATTERN = re.compile(r"((19|20|21)[0-9]{2}-(0[1-9]|1[0-2]))?")  # empty: now
 
 
 class BillQuery(Schema):
@@ -28,7 +26,7 @@ class BillQuery(Schema):
     @field_validator("period")
     @classmethod
     def _year_and_month(cls, value: str) -> str:
-        if not PERIOD_PATTERN.fullmatch(value):
+        if value and not PERIOD_LABEL.fullmatch(value):  # empty: the current
             raise ValueError("use YYYY-MM, e.g. 2026-03")
         return value
 

@@ -18,7 +18,7 @@ from decimal import Decimal, localcontext
 from django.db import connection
 from django.db.models import F
 
-from portal.lib.localtime import local_midnight
+from portal.lib.localtime import first_of_next_month, local_midnight
 from portal.metering.models import Device, Site
 from portal.metering.queries import EnergyBucket
 from portal.tariffs.models import TariffVersion
@@ -31,6 +31,7 @@ from portal.tariffs.pricing import (
     billing_period,
     interval_costs,
     period_label,
+    sum_known,
 )
 
 
@@ -256,13 +257,9 @@ def _total(
 ) -> Decimal | None:
     """The cost of the slots from `since`; None when a version prices none or
     only some of them, since a partial sum would look like the whole cost."""
-    inside = [
+    return sum_known(
         cost for slot, cost in zip(slots, costs, strict=True) if slot.start >= since
-    ]
-    if None in inside:
-        return None
-    with localcontext(prec=PRECISION):
-        return sum((cost for cost in inside if cost is not None), Decimal(0))
+    )
 
 
 def months_with_data(site: Site) -> list[str]:
@@ -277,11 +274,11 @@ def months_with_data(site: Site) -> list[str]:
     if first is None:
         return []
     labels: list[str] = []
-    day: date = first.astimezone(site.tz).date()
-    label = period_label(day, site.billing_day)
+    month = date.fromisoformat(
+        period_label(first.astimezone(site.tz).date(), site.billing_day) + "-01"
+    )
     final = period_label(last.astimezone(site.tz).date(), site.billing_day)
-    while label <= final and len(labels) < 600:
-        labels.append(label)
-        year, month = (int(part) for part in label.split("-"))
-        label = f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    while f"{month:%Y-%m}" <= final and len(labels) < 600:
+        labels.append(f"{month:%Y-%m}")
+        month = first_of_next_month(month)
     return labels[::-1]

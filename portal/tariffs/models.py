@@ -48,9 +48,6 @@ class Tariff(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def priced_versions(self) -> list[PricedVersion]:
-        return [version.priced() for version in self.versions.order_by("valid_from")]
-
 
 class TariffVersion(models.Model):
     tariff = models.ForeignKey(

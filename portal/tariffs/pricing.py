@@ -16,6 +16,7 @@ Rules (docs/TARIFFS.md explains each with an example):
 """
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,11 +44,13 @@ from portal.tariffs.document import (
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
-KWH_STEP = Decimal("0.000001")
 DEMAND_WINDOW_MINUTES = 30  # for the maximum demand every bill reports
 # Digits of decimal arithmetic: the largest rate (12 digits and 6 decimals)
 # times the largest energy a register can hold stays exact well within it.
 PRECISION = 60
+
+# A billing period or a month as people name it: YYYY-MM.
+PERIOD_LABEL = re.compile(r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])")
 
 # ISO 4217 minor units where they are not 2.
 _MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "UGX": 0}
@@ -131,6 +134,16 @@ class Bill:
     @property
     def total(self) -> Decimal:
         return self.subtotal + self.tax
+
+
+def sum_known(amounts: Iterable[Decimal | None]) -> Decimal | None:
+    """The sum, or None when any part is unknown (a day no version prices):
+    a partial total would pass for the whole."""
+    parts = list(amounts)
+    if any(part is None for part in parts):
+        return None
+    with localcontext(prec=PRECISION):
+        return sum((part for part in parts if part is not None), ZERO)
 
 
 # ---------------------------------------------------------------- calendars

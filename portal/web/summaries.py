@@ -9,14 +9,13 @@ same number of queries with two devices or two hundred.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, localcontext
 
 from django.db import connection
 
 from portal.lib.localtime import local_midnight
 from portal.metering.models import Device, Site
 from portal.tariffs.costs import SiteCost
-from portal.tariffs.pricing import PRECISION
+from portal.tariffs.pricing import sum_known
 
 # A meter that has sent nothing for this long is flagged on the dashboard.
 SILENT_AFTER = timedelta(minutes=15)
@@ -125,19 +124,10 @@ class Overview(_Totals):
         if not costs or len({c.currency for c in costs}) > 1:
             return None
         return SiteCost(
-            today=_sum_known([c.today for c in costs]),
-            month=_sum_known([c.month for c in costs]),
+            today=sum_known([c.today for c in costs]),
+            month=sum_known([c.month for c in costs]),
             currency=costs[0].currency,
         )
-
-
-def _sum_known(amounts: list[Decimal | None]) -> Decimal | None:
-    """A sum, or None when any part is unknown: a partial total would pass
-    for the whole."""
-    if any(amount is None for amount in amounts):
-        return None
-    with localcontext(prec=PRECISION):
-        return sum((amount for amount in amounts if amount is not None), Decimal(0))
 
 
 def site_summaries(

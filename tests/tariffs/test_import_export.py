@@ -166,7 +166,7 @@ def test_a_valid_document_imports_with_its_versions(admin_user):
     ]
     assert first_body["holidays"]["country"] == "ZA"
     # Each stored version can be priced.
-    assert len(tariff.priced_versions()) == 2
+    assert len([row.priced() for row in tariff.versions.all()]) == 2
     entry = AuditEntry.objects.get()
     assert (entry.action, entry.target, entry.actor, entry.address) == (
         "tariff.imported",

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import re
 
 from django.http import HttpRequest, HttpResponse
 
@@ -11,11 +10,10 @@ from portal.metering.access import site_or_404
 from portal.metering.models import Site
 from portal.metering.queries import now_utc
 from portal.tariffs.costs import current_label, months_with_data, site_bill
+from portal.tariffs.pricing import PERIOD_LABEL
 from portal.tariffs.statements import bill_document, bill_rows
 from portal.web.pages import render_page
 from portal.web.rules import rule
-
-PERIOD = re.compile(r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])")
 
 
 def _period(request: HttpRequest, site: Site) -> str | None:
@@ -23,7 +21,7 @@ def _period(request: HttpRequest, site: Site) -> str | None:
     asked = request.GET.get("period", "")
     if not asked:
         return current_label(site, now_utc())
-    return asked if PERIOD.fullmatch(asked) else None
+    return asked if PERIOD_LABEL.fullmatch(asked) else None
 
 
 @rule("user")

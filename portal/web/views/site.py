@@ -1,9 +1,7 @@
 """A site's energy and energy cost per local day of one month, all its
 devices together."""
 
-import re
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse
 
@@ -11,17 +9,16 @@ from portal.lib.localtime import first_of_next_month
 from portal.metering.access import site_or_404
 from portal.metering.queries import now_utc, site_energy_buckets
 from portal.tariffs.costs import bucket_costs
+from portal.tariffs.pricing import PERIOD_LABEL, sum_known
 from portal.web.pages import render_page
 from portal.web.rules import rule
-
-MONTH = re.compile(r"(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])")
 
 
 @rule("user")
 def site_page(request: HttpRequest, code: str) -> HttpResponse:
     site = site_or_404(request, code)
     asked = request.GET.get("month", "")
-    if asked and not MONTH.fullmatch(asked):
+    if asked and not PERIOD_LABEL.fullmatch(asked):
         context = {"site": site, "error": "Choose a month as YYYY-MM."}
         return render_page(request, "web/sites/page.html", context, status=400)
 
@@ -32,7 +29,6 @@ def site_page(request: HttpRequest, code: str) -> HttpResponse:
     days = site_energy_buckets(site, device_ids, first, end, "day")
     costs = bucket_costs(site, days)
 
-    known = [cost for cost in costs if cost is not None]
     context = {
         "site": site,
         "month": first,
@@ -41,7 +37,7 @@ def site_page(request: HttpRequest, code: str) -> HttpResponse:
         "rows": list(zip(days, costs, strict=True)),
         "kwh_import": sum(day.kwh_import for day in days),
         "kwh_export": sum(day.kwh_export for day in days),
-        "cost": sum(known, Decimal(0)) if len(known) == len(costs) else None,
+        "cost": sum_known(costs),
         "currency": site.tariff.currency if site.tariff else "",
     }
     return render_page(request, "web/sites/page.html", context)
